@@ -1,0 +1,99 @@
+/**
+ * Every configuration option of every role, in one table.
+ *
+ * Each option has a flag (`--data-dir`), an environment variable (`CROWSNEST_` + the flag in upper snake case,
+ * `CROWSNEST_DATA_DIR`) and a config-file key (the camelCase name, `dataDir`). Precedence: flag > environment >
+ * config file > default. `load.ts` validates the merged result once at boot and freezes it; nothing else reads
+ * `process.env` or argv.
+ */
+
+export type OptionType = 'string' | 'int' | 'bool' | 'list';
+
+export interface OptionSpec {
+  type: OptionType;
+  doc: string;
+  /** `undefined` means "unset" (the feature is off). */
+  default?: string | number | boolean | readonly string[];
+  min?: number;
+  max?: number;
+  /** Allowed values for strings. */
+  choices?: readonly string[];
+  /** Never printed or logged. */
+  secret?: boolean;
+}
+
+const MiB = 1024 * 1024;
+
+export const OPTIONS = {
+  config: { type: 'string', doc: 'Path to a YAML or JSON config file whose keys are the camelCase option names.' },
+  host: { type: 'string', default: '127.0.0.1', doc: 'Address every listener binds to (use 0.0.0.0 in containers).' },
+  otlpHttpPort: { type: 'int', default: 4318, min: 0, max: 65535, doc: 'OTLP/HTTP receiver port (0 picks a free port).' },
+  otlpGrpcPort: { type: 'int', default: 4317, min: 0, max: 65535, doc: 'OTLP/gRPC receiver port (0 picks a free port).' },
+  httpPort: { type: 'int', default: 8080, min: 0, max: 65535, doc: 'Query API port (0 picks a free port).' },
+  authToken: {
+    type: 'list',
+    secret: true,
+    doc: 'Bearer tokens accepted by ingest and query, comma-separated. Unset: no authentication.',
+  },
+  dataDir: { type: 'string', default: './data', doc: 'Directory of the embedded ClickHouse (chDB) data.' },
+  clickhouseUrl: {
+    type: 'string',
+    secret: true,
+    doc: 'ClickHouse server HTTP URL (http://user:pass@host:8123). Unset: the embedded chDB engine in --data-dir.',
+  },
+  clickhouseDatabase: { type: 'string', default: 'otel', doc: 'Database holding the otel_* tables.' },
+  clickhouseCluster: {
+    type: 'string',
+    doc: 'Cluster name: DDL runs ON CLUSTER with Replicated*MergeTree tables and Distributed tables in front.',
+  },
+  tracesTtlDays: { type: 'int', default: 7, min: 0, max: 36500, doc: 'Days spans are kept (0 keeps them forever).' },
+  logsTtlDays: { type: 'int', default: 7, min: 0, max: 36500, doc: 'Days log records are kept (0 keeps them forever).' },
+  metricsTtlDays: { type: 'int', default: 30, min: 0, max: 36500, doc: 'Days metric points are kept (0 keeps them forever).' },
+  maxRequestBytes: {
+    type: 'int',
+    default: 16 * MiB,
+    min: 1024,
+    doc: 'Largest accepted request body, before and after decompression; larger gets 413.',
+  },
+  queueMaxBytes: {
+    type: 'int',
+    default: 256 * MiB,
+    min: 1024,
+    doc: 'Bytes of accepted-but-unwritten requests held in memory; beyond it receivers answer 503 + Retry-After.',
+  },
+  batchMaxRows: { type: 'int', default: 100_000, min: 1, doc: 'A table batch is inserted once it holds this many rows.' },
+  batchMaxAgeMs: { type: 'int', default: 1000, min: 1, doc: 'A table batch is inserted once its oldest row is this old.' },
+  logLevel: {
+    type: 'string',
+    default: 'info',
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    doc: 'Log level of the JSON logs on stdout.',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+type ValueOf<S extends OptionSpec> = S['type'] extends 'int'
+  ? number
+  : S['type'] extends 'bool'
+    ? boolean
+    : S['type'] extends 'list'
+      ? readonly string[]
+      : string;
+
+/** The validated, frozen configuration. Options without a default are `undefined` when unset. */
+export type Config = {
+  readonly [K in OptionName]: (typeof OPTIONS)[K] extends { default: unknown }
+    ? ValueOf<(typeof OPTIONS)[K]>
+    : ValueOf<(typeof OPTIONS)[K]> | undefined;
+};
+
+/** `dataDir` → `data-dir`. */
+export function flagName(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** `dataDir` → `CROWSNEST_DATA_DIR`. */
+export function envName(name: string): string {
+  return `CROWSNEST_${flagName(name).replace(/-/g, '_').toUpperCase()}`;
+}
