@@ -126,7 +126,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   const result: Record<string, unknown> = {};
   for (const name of NAMES) {
     const raw = flags.get(name) ?? fromEnv.get(name) ?? fromFile.get(name);
-    result[name] = raw === undefined ? OPTIONS[name].default : coerce(name, raw);
+    result[name] = raw === undefined ? (OPTIONS[name] as OptionSpec).default : coerce(name, raw);
   }
   return { config: Object.freeze(result) as Config, positional, help };
 }

@@ -63,6 +63,24 @@ export const OPTIONS = {
   },
   batchMaxRows: { type: 'int', default: 100_000, min: 1, doc: 'A table batch is inserted once it holds this many rows.' },
   batchMaxAgeMs: { type: 'int', default: 1000, min: 1, doc: 'A table batch is inserted once its oldest row is this old.' },
+  kafkaBrokers: {
+    type: 'list',
+    doc: 'Kafka bootstrap brokers (host:port, comma-separated). Set: receivers publish to Kafka and writers consume from it. Unset: the in-process queue.',
+  },
+  kafkaClientId: { type: 'string', default: 'crowsnest', doc: 'Kafka client id (prefix; the role is appended).' },
+  kafkaTls: { type: 'bool', default: false, doc: 'Connect to Kafka over TLS.' },
+  kafkaTlsCaFile: { type: 'string', doc: 'PEM file of the CA that signed the brokers\' certificates (default: the system CAs).' },
+  kafkaSaslMechanism: { type: 'string', choices: ['plain', 'scram-sha-256', 'scram-sha-512'], doc: 'SASL mechanism; unset: no SASL.' },
+  kafkaSaslUsername: { type: 'string', doc: 'SASL user name.' },
+  kafkaSaslPassword: { type: 'string', secret: true, doc: 'SASL password.' },
+  kafkaTopicSpans: { type: 'string', default: 'otlp_spans', doc: 'Topic of OTLP trace requests (otlp_proto encoding).' },
+  kafkaTopicLogs: { type: 'string', default: 'otlp_logs', doc: 'Topic of OTLP log requests (otlp_proto encoding).' },
+  kafkaTopicMetrics: { type: 'string', default: 'otlp_metrics', doc: 'Topic of OTLP metric requests (otlp_proto encoding).' },
+  kafkaTopicDlq: { type: 'string', default: 'otlp_dlq', doc: 'Dead-letter topic for messages that can never be decoded.' },
+  kafkaGroupId: { type: 'string', default: 'crowsnest-writer', doc: 'Consumer group of the writers.' },
+  kafkaPartitions: { type: 'int', default: 6, min: 1, max: 10_000, doc: 'Partitions of topics the platform creates (writers scale up to this many).' },
+  kafkaReplicationFactor: { type: 'int', default: 1, min: 1, max: 16, doc: 'Replication factor of topics the platform creates (3 in production).' },
+  kafkaCompression: { type: 'string', default: 'gzip', choices: ['gzip', 'none'], doc: 'Compression of produced batches.' },
   logLevel: {
     type: 'string',
     default: 'info',
@@ -73,19 +91,13 @@ export const OPTIONS = {
 
 export type OptionName = keyof typeof OPTIONS;
 
-type ValueOf<S extends OptionSpec> = S['type'] extends 'int'
-  ? number
-  : S['type'] extends 'bool'
-    ? boolean
-    : S['type'] extends 'list'
-      ? readonly string[]
-      : string;
+type ValueOf<T extends OptionType> = T extends 'int' ? number : T extends 'bool' ? boolean : T extends 'list' ? readonly string[] : string;
+
+type Spec<K extends OptionName> = (typeof OPTIONS)[K];
 
 /** The validated, frozen configuration. Options without a default are `undefined` when unset. */
 export type Config = {
-  readonly [K in OptionName]: (typeof OPTIONS)[K] extends { default: unknown }
-    ? ValueOf<(typeof OPTIONS)[K]>
-    : ValueOf<(typeof OPTIONS)[K]> | undefined;
+  readonly [K in OptionName]: Spec<K> extends { default: unknown } ? ValueOf<Spec<K>['type']> : ValueOf<Spec<K>['type']> | undefined;
 };
 
 /** `dataDir` → `data-dir`. */

@@ -39,10 +39,13 @@ export interface Store {
 export function createStore(opts: StoreOptions): Store {
   const embedded = opts.clickhouseUrl === undefined;
   let client: ClickHouseClient;
-  if (embedded) {
+  if (opts.clickhouseUrl === undefined) {
     const path = resolve(opts.dataDir, 'clickhouse');
     mkdirSync(path, { recursive: true });
-    client = createClient({ connection: createChdbConnection({ path }), clickhouse_settings: READ_SETTINGS });
+    // chdb builds against @clickhouse/client-common while @clickhouse/client bundles its own copy of the same
+    // Connection types; they are structurally one contract, but nominally distinct to TypeScript.
+    const connection = createChdbConnection({ path }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'] & object;
+    client = createClient({ connection, clickhouse_settings: READ_SETTINGS });
   } else {
     client = createClient({
       url: opts.clickhouseUrl,
