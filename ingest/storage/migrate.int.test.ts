@@ -39,6 +39,7 @@ describe('migrate', () => {
       sql`SELECT name FROM system.tables WHERE database = ${param('String', base.database)} ORDER BY name`,
     );
     expect(tables.map((t) => t.name)).toEqual([
+      'crowsnest_kafka_batches',
       'crowsnest_migrations',
       'otel_logs',
       'otel_metrics_exponential_histogram',
@@ -89,7 +90,7 @@ describe('migrate', () => {
   it('cluster mode: every statement parses with the real ClickHouse parser', async () => {
     const o: DdlOptions = { ...base, cluster: 'prod' };
     const statements = [databaseDdl(o), ...migrationsTableDdl(o), ...MIGRATIONS.flatMap((m) => m.statements(o))];
-    expect(statements).toHaveLength(20); // database, ledger ×2, traces ×5, logs ×2, metrics ×10
+    expect(statements).toHaveLength(30); // database, ledger ×2, traces ×5, logs ×2, metrics ×10, dedup ×8, kafka ledger ×2
     for (const stmt of statements) {
       const [row] = await store.rows<{ f: string }>(sql`SELECT formatQuery(${param('String', stmt)}) AS f`);
       expect(row!.f).toContain('ON CLUSTER prod');

@@ -253,3 +253,39 @@ export function migrationsTableDdl(o: DdlOptions): string[] {
     `CREATE TABLE IF NOT EXISTS ${q(o.database)}.${q('crowsnest_migrations')}${onCluster(o)} AS ${q(o.database)}.${q(local)}\nENGINE = Distributed(${q(o.cluster)}, ${q(o.database)}, ${q(local)}, version)`,
   ];
 }
+
+/** Every table that holds rows, including the trace-id lookup the materialized view writes. */
+export const DATA_TABLES = [
+  'otel_traces',
+  'otel_traces_trace_id_ts',
+  'otel_logs',
+  ...METRIC_KINDS.map((k) => `otel_metrics_${k}`),
+] as const;
+
+/**
+ * Insert deduplication, which makes a replayed Kafka batch a no-op: an insert carrying an
+ * `insert_deduplication_token` already seen in the last N inserts is dropped. Non-replicated MergeTree keeps no
+ * such window by default; the view's target table needs its own, or a replay would still double its rows.
+ */
+export function deduplicationDdl(o: DdlOptions): string[] {
+  const setting = o.cluster ? 'replicated_deduplication_window' : 'non_replicated_deduplication_window';
+  return DATA_TABLES.map((t) => `ALTER TABLE ${q(o.database)}.${q(storageTable(o, t))}${onCluster(o)} MODIFY SETTING ${setting} = 10000`);
+}
+
+/**
+ * The Kafka writers' plan ledger: the offset range of each batch, written before its rows are inserted. After a
+ * crash, a writer resuming a partition at a recorded first offset replays exactly that range with the same
+ * deduplication tokens, so rows already inserted are not inserted again.
+ */
+export function kafkaLedgerDdl(o: DdlOptions): string[] {
+  const local = storageTable(o, 'crowsnest_kafka_batches');
+  const create =
+    `CREATE TABLE IF NOT EXISTS ${q(o.database)}.${q(local)}${onCluster(o)}\n` +
+    `(\n    topic LowCardinality(String),\n    partition UInt32,\n    first_offset UInt64,\n    last_offset UInt64,\n    planned_at DateTime64(3) DEFAULT now64(3)\n)\n` +
+    `ENGINE = ${engine(o, local, 'ReplacingMergeTree')}\nORDER BY (topic, partition, first_offset)\nTTL toDateTime(planned_at) + toIntervalDay(7)`;
+  if (!o.cluster) return [create];
+  return [
+    create,
+    `CREATE TABLE IF NOT EXISTS ${q(o.database)}.${q('crowsnest_kafka_batches')}${onCluster(o)} AS ${q(o.database)}.${q(local)}\nENGINE = Distributed(${q(o.cluster)}, ${q(o.database)}, ${q(local)}, partition)`,
+  ];
+}
