@@ -1,0 +1,69 @@
+/**
+ * No Kubernetes API server can run here, so the manifests are checked structurally: they parse, every role
+ * runs the same image with its own command, probes hit the endpoints the roles serve, gateways and writers
+ * reach the Kafka brokers the reference Kafka advertises, and secrets come from Secrets, not the ConfigMap.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+const dir = import.meta.dirname;
+const docs = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => ({ file: f, doc: d.toJS() as any, errors: d.errors })));
+const byKind = (kind: string) => docs.filter((d) => d.doc?.kind === kind).map((d) => d.doc);
+
+describe('deploy/kubernetes', () => {
+  it('parses, and kustomization lists every file', () => {
+    for (const d of docs) expect(d.errors, d.file).toEqual([]);
+    const kust = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    expect([...kust.resources].sort()).toEqual(files.sort());
+  });
+
+  it('runs gateway, writer and query as Deployments of one image with their role as command', () => {
+    const deployments = byKind('Deployment');
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['crowsnest-gateway', 'crowsnest-query', 'crowsnest-writer']);
+    for (const d of deployments) {
+      const c = d.spec.template.spec.containers[0];
+      expect(c.image).toMatch(/^crowsnest\/crowsnest:/);
+      expect(c.args[0]).toBe(d.metadata.name.replace('crowsnest-', ''));
+      expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+      expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(c.resources.requests.cpu).toBeDefined();
+      expect(d.spec.replicas).toBeGreaterThanOrEqual(2);
+    }
+    const pdbs = byKind('PodDisruptionBudget').map((p) => p.metadata.name);
+    expect(pdbs).toEqual(expect.arrayContaining(['crowsnest-gateway', 'crowsnest-writer', 'crowsnest-query', 'kafka']));
+  });
+
+  it('points the platform at the brokers the Kafka StatefulSet advertises', () => {
+    const config = parse(byKind('ConfigMap')[0].data['crowsnest.yaml']);
+    const kafka = byKind('StatefulSet').find((s) => s.metadata.name === 'kafka');
+    const headless = byKind('Service').find((s) => s.metadata.name === kafka.spec.serviceName);
+    expect(headless.spec.clusterIP).toBe('None');
+    const brokers = Array.from({ length: kafka.spec.replicas }, (_, i) => `kafka-${i}.${headless.metadata.name}:9092`);
+    expect(config.kafkaBrokers).toEqual(brokers);
+    const env = Object.fromEntries(kafka.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    expect(env.KAFKA_ADVERTISED_LISTENERS).toBe('PLAINTEXT://$(POD_NAME).kafka-headless:9092');
+    expect(Number(env.KAFKA_MIN_INSYNC_REPLICAS)).toBeLessThan(Number(env.KAFKA_DEFAULT_REPLICATION_FACTOR));
+    expect(config.kafkaReplicationFactor).toBe(Number(env.KAFKA_DEFAULT_REPLICATION_FACTOR));
+  });
+
+  it('takes secrets from Secrets, never from the ConfigMap', () => {
+    const config = parse(byKind('ConfigMap')[0].data['crowsnest.yaml']);
+    expect(Object.keys(config)).not.toContain('clickhouseUrl');
+    expect(Object.keys(config)).not.toContain('authToken');
+    for (const name of ['crowsnest-writer', 'crowsnest-query']) {
+      const d = byKind('Deployment').find((x) => x.metadata.name === name);
+      const env = d.spec.template.spec.containers[0].env.find((e: any) => e.name === 'CROWSNEST_CLICKHOUSE_URL');
+      expect(env.valueFrom.secretKeyRef.name).toBe('crowsnest-clickhouse');
+    }
+  });
+
+  it('exposes OTLP on the standard ports from the gateway Service', () => {
+    const svc = byKind('Service').find((s) => s.metadata.name === 'crowsnest-gateway');
+    expect(svc.spec.ports.map((p: any) => p.port).sort()).toEqual([4317, 4318]);
+  });
+});
