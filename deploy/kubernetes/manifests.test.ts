@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const dir = import.meta.dirname;
 const docs = readdirSync(dir)
   .filter((f) => f.endsWith('.yaml'))
-  .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => ({ file: f, doc: d.toJS() as any, errors: d.errors })));
+  .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => ({ file: f, doc: d.toJS(), errors: d.errors })));
 const byKind = (kind: string) => docs.filter((d) => d.doc?.kind === kind).map((d) => d.doc);
 
 describe('deploy/kubernetes', () => {

@@ -1,0 +1,86 @@
+/**
+ * kafkajs client construction from config: brokers, TLS, SASL, and kafkajs's own logs routed into pino.
+ * Also creates the platform's topics (per signal, plus the dead-letter topic) when they do not exist.
+ */
+import { readFileSync } from 'node:fs';
+import { Kafka, type KafkaConfig, type SASLOptions, logLevel } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Config } from '../config/options.ts';
+import type { Signal } from '../otlp/rows.ts';
+
+export interface Topics {
+  bySignal: Record<Signal, string>;
+  dlq: string;
+}
+
+export function topicsOf(config: Config): Topics {
+  return {
+    bySignal: { traces: config.kafkaTopicSpans, logs: config.kafkaTopicLogs, metrics: config.kafkaTopicMetrics },
+    dlq: config.kafkaTopicDlq,
+  };
+}
+
+export function signalOfTopic(topics: Topics, topic: string): Signal | undefined {
+  return (Object.keys(topics.bySignal) as Signal[]).find((s) => topics.bySignal[s] === topic);
+}
+
+function sasl(config: Config): SASLOptions | undefined {
+  if (config.kafkaSaslMechanism === undefined) return undefined;
+  if (config.kafkaSaslUsername === undefined || config.kafkaSaslPassword === undefined) {
+    throw new Error('--kafka-sasl-mechanism needs --kafka-sasl-username and --kafka-sasl-password');
+  }
+  return { mechanism: config.kafkaSaslMechanism as 'plain', username: config.kafkaSaslUsername, password: config.kafkaSaslPassword };
+}
+
+export function createKafka(config: Config, role: string, log: Logger): Kafka {
+  const brokers = config.kafkaBrokers;
+  if (!brokers || brokers.length === 0) throw new Error('Kafka is not configured (--kafka-brokers)');
+  const klog = log.child({ component: 'kafkajs' });
+  const ssl = config.kafkaTls ? (config.kafkaTlsCaFile ? { ca: [readFileSync(config.kafkaTlsCaFile, 'utf8')] } : true) : undefined;
+  const saslOptions = sasl(config);
+  const kafkaConfig: KafkaConfig = {
+    clientId: `${config.kafkaClientId}-${role}`,
+    brokers: [...brokers],
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    // Short client-side retries: callers own the long-term retry policy (503 to OTLP clients, writer backoff).
+    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }) => {
+        const { message, ...rest } = entry;
+        if (level <= logLevel.ERROR) klog.error(rest, message);
+        else if (level === logLevel.WARN) klog.warn(rest, message);
+        else klog.debug(rest, message);
+      },
+  };
+  if (ssl !== undefined) kafkaConfig.ssl = ssl;
+  if (saslOptions !== undefined) kafkaConfig.sasl = saslOptions;
+  return new Kafka(kafkaConfig);
+}
+
+/** Creates missing topics; existing topics are left as they are. */
+export async function ensureTopics(kafka: Kafka, topics: Topics, partitions: number, replicationFactor: number, log: Logger): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted = [...Object.values(topics.bySignal), topics.dlq].filter((t) => !existing.has(t));
+    if (wanted.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: wanted.map((topic) => ({
+        topic,
+        numPartitions: topic === topics.dlq ? 1 : partitions,
+        replicationFactor,
+        // kafkajs consumers cannot read snappy, lz4 or zstd batches (no codecs built in). Other producers, such as
+        // a Collector's kafka exporter, may send those; the broker recompresses everything to gzip on these topics.
+        configEntries: [{ name: 'compression.type', value: 'gzip' }],
+      })),
+    });
+    log.info({ topics: wanted, partitions, replicationFactor }, 'created Kafka topics');
+  } finally {
+    await admin.disconnect();
+  }
+}
