@@ -1,0 +1,58 @@
+/**
+ * Process health for kubelet probes and the platform's own Prometheus metrics. All public (see plugins/auth.ts).
+ * - /healthz: 200 while the process runs (liveness).
+ * - /readyz: 200 once migrations ran and the receivers listen (`isReady`), else 503 (readiness).
+ * - /metrics: the platform registry in Prometheus text format.
+ */
+import type { FastifyPluginCallback } from 'fastify';
+import type { PlatformMetrics } from '../../ingest/core/metrics.ts';
+
+export interface HealthOptions {
+  metrics: PlatformMetrics;
+  isReady: () => boolean;
+}
+
+const status = {
+  type: 'object',
+  properties: { status: { type: 'string' } },
+  required: ['status'],
+} as const;
+
+export const healthRoutes: FastifyPluginCallback<HealthOptions> = (app, opts, done) => {
+  const config = { public: true };
+  app.get(
+    '/healthz',
+    { config, schema: { tags: ['health'], summary: 'Liveness: 200 while the process runs.', security: [], response: { 200: status } } },
+    (_req, reply) => reply.send({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    {
+      config,
+      schema: {
+        tags: ['health'],
+        summary: 'Readiness: 200 once migrations ran and the receivers listen, 503 before.',
+        security: [],
+        response: { 200: status, 503: status },
+      },
+    },
+    (_req, reply) => (opts.isReady() ? reply.send({ status: 'ready' }) : reply.status(503).send({ status: 'not ready' })),
+  );
+  app.get(
+    '/metrics',
+    {
+      config,
+      schema: {
+        tags: ['health'],
+        summary: "The platform's own metrics, Prometheus text format. Open even with auth on (see docs).",
+        security: [],
+        response: { 200: { description: 'Prometheus text exposition format.', type: 'string' } },
+      },
+    },
+    async (_req, reply) => {
+      const body = await opts.metrics.registry.metrics();
+      return reply.header('content-type', opts.metrics.registry.contentType).send(body);
+    },
+  );
+  done();
+};

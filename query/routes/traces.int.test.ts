@@ -1,0 +1,280 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SpanRow } from '../../ingest/otlp/rows.ts';
+import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
+
+const T0 = 1_700_000_000_000; // 2023-11-14T22:13:20Z
+const MS = 1_000_000n;
+const A = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const B = 'b0000000000000000000000000000001';
+const C = 'c0000000000000000000000000000002';
+
+/** Attribute values of every AnyValue type, in the exporter's stored string form. */
+const EVERY_TYPE = {
+  'http.method': 'GET',
+  'http.status_code': '200',
+  'sample.ratio': '0.25',
+  'cache.hit': 'true',
+  'payload.bytes': 'AQID/w==',
+  'tags': '["a",1,true]',
+  'nested': '{"k":"v","n":2}',
+  'unicode': 'héllo ✓ "quoted" \\ back',
+  'empty': '',
+};
+
+function span(p: Partial<SpanRow> & Pick<SpanRow, 'TraceId' | 'SpanId' | 'Timestamp' | 'ServiceName' | 'SpanName'>): SpanRow {
+  return {
+    ParentSpanId: '',
+    TraceState: '',
+    SpanKind: 'Internal',
+    ResourceAttributes: { 'service.name': p.ServiceName },
+    ScopeName: 'test-scope',
+    ScopeVersion: '1.0.0',
+    SpanAttributes: {},
+    Duration: (1n * MS).toString(),
+    StatusCode: 'Unset',
+    StatusMessage: '',
+    'Events.Timestamp': [],
+    'Events.Name': [],
+    'Events.Attributes': [],
+    'Links.TraceId': [],
+    'Links.SpanId': [],
+    'Links.TraceState': [],
+    'Links.Attributes': [],
+    ...p,
+  };
+}
+
+const root = span({
+  TraceId: A,
+  SpanId: '1111111111111111',
+  Timestamp: nsAt(T0, 123_456_789n),
+  TraceState: 'vendor=abc,other=1',
+  ServiceName: 'frontend',
+  SpanName: 'GET /checkout',
+  SpanKind: 'Server',
+  ResourceAttributes: { 'service.name': 'frontend', 'host.name': 'h1', 'k8s.pod.name': 'frontend-7d9f' },
+  ScopeName: '@opentelemetry/instrumentation-http',
+  ScopeVersion: '0.45.1',
+  SpanAttributes: EVERY_TYPE,
+  Duration: '250000001',
+  StatusCode: 'Ok',
+  StatusMessage: '',
+  'Events.Timestamp': [nsAt(T0, 130_000_001n), nsAt(T0, 200_000_999n)],
+  'Events.Name': ['cache miss', 'exception'],
+  'Events.Attributes': [{ 'cache.key': 'cart:42' }, { 'exception.type': 'Error', 'exception.message': 'boom' }],
+  'Links.TraceId': [C],
+  'Links.SpanId': ['3333333333333333'],
+  'Links.TraceState': ['congo=t61rcWkgMzE'],
+  'Links.Attributes': [{ 'link.kind': 'follows', 'link.n': '7' }],
+});
+
+const spans: SpanRow[] = [
+  root,
+  span({
+    TraceId: A,
+    SpanId: '1111111111111112',
+    ParentSpanId: '1111111111111111',
+    Timestamp: nsAt(T0 + 130, 1n),
+    ServiceName: 'cart',
+    SpanName: 'POST /cart',
+    SpanKind: 'Server',
+    ResourceAttributes: { 'service.name': 'cart', 'host.name': 'h1' },
+    Duration: (100n * MS).toString(),
+    StatusCode: 'Error',
+    StatusMessage: 'cart service failed',
+  }),
+  span({
+    TraceId: A,
+    SpanId: '1111111111111113',
+    ParentSpanId: '1111111111111112',
+    Timestamp: nsAt(T0 + 140),
+    ServiceName: 'cart',
+    SpanName: 'SELECT cart',
+    SpanKind: 'Client',
+    Duration: (20n * MS).toString(),
+    SpanAttributes: { 'db.system': 'postgresql' },
+  }),
+  span({
+    TraceId: B,
+    SpanId: '2222222222222221',
+    Timestamp: nsAt(T0 + 60_000),
+    ServiceName: 'batch',
+    SpanName: 'nightly-job',
+    Duration: (2000n * MS).toString(),
+    SpanAttributes: { 'job.id': '42' },
+  }),
+  span({
+    TraceId: B,
+    SpanId: '2222222222222222',
+    ParentSpanId: '2222222222222221',
+    Timestamp: nsAt(T0 + 61_000),
+    ServiceName: 'batch',
+    SpanName: 'step',
+    Duration: (500n * MS).toString(),
+  }),
+  span({
+    TraceId: C,
+    SpanId: '3333333333333333',
+    Timestamp: nsAt(T0 + 120_000),
+    ServiceName: 'frontend',
+    SpanName: 'GET /home',
+    SpanKind: 'Server',
+    ResourceAttributes: { 'service.name': 'frontend', 'host.name': 'h2' },
+    SpanAttributes: { 'http.method': 'GET' },
+    Duration: (5n * MS).toString(),
+    StatusCode: 'Ok',
+  }),
+];
+
+let h: Harness;
+const range = `start=${T0 - 1000}&end=${T0 + 600_000}`;
+
+beforeAll(async () => {
+  h = await startHarness('traces');
+  // Two inserts, so the trace-id lookup table holds two rows for trace A (as with batches from two writers).
+  await h.insert('otel_traces', spans.slice(0, 2));
+  await h.insert('otel_traces', spans.slice(2));
+});
+afterAll(async () => {
+  await h.close();
+});
+
+interface Summary {
+  traceId: string;
+  rootServiceName: string;
+  rootSpanName: string;
+  startTimeUnixNano: string;
+  startTime: string;
+  durationNano: string;
+  spanCount: number;
+  errorCount: number;
+  services: string[];
+}
+
+async function search(query: string): Promise<Summary[]> {
+  const r = await h.get<{ traces: Summary[] }>(`/api/v1/traces?${range}&${query}`);
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.body.traces;
+}
+
+describe('GET /api/v1/traces/{traceId}', () => {
+  it('returns every span of the trace with ids, nanosecond times, attributes, events, links and status exactly as stored', async () => {
+    const r = await h.get<{ traceId: string; spans: unknown[]; truncated: boolean }>(`/api/v1/traces/${A}`);
+    expect(r.status).toBe(200);
+    expect(r.body.traceId).toBe(A);
+    expect(r.body.truncated).toBe(false);
+    expect(r.body.spans).toHaveLength(3);
+    expect(r.body.spans[0]).toEqual({
+      traceId: A,
+      spanId: '1111111111111111',
+      parentSpanId: '',
+      traceState: 'vendor=abc,other=1',
+      name: 'GET /checkout',
+      kind: 'Server',
+      serviceName: 'frontend',
+      startTimeUnixNano: '1700000000123456789',
+      startTime: '2023-11-14T22:13:20.123456789Z',
+      durationNano: '250000001',
+      status: { code: 'Ok', message: '' },
+      attributes: EVERY_TYPE,
+      resource: { attributes: { 'service.name': 'frontend', 'host.name': 'h1', 'k8s.pod.name': 'frontend-7d9f' } },
+      scope: { name: '@opentelemetry/instrumentation-http', version: '0.45.1' },
+      events: [
+        { timeUnixNano: '1700000000130000001', name: 'cache miss', attributes: { 'cache.key': 'cart:42' } },
+        { timeUnixNano: '1700000000200000999', name: 'exception', attributes: { 'exception.type': 'Error', 'exception.message': 'boom' } },
+      ],
+      links: [{ traceId: C, spanId: '3333333333333333', traceState: 'congo=t61rcWkgMzE', attributes: { 'link.kind': 'follows', 'link.n': '7' } }],
+    });
+    expect(r.body.spans[1]).toMatchObject({
+      spanId: '1111111111111112',
+      parentSpanId: '1111111111111111',
+      startTimeUnixNano: '1700000000130000001',
+      status: { code: 'Error', message: 'cart service failed' },
+      events: [],
+      links: [],
+    });
+  });
+
+  it('accepts an upper-case id', async () => {
+    const r = await h.get<{ spans: unknown[] }>(`/api/v1/traces/${A.toUpperCase()}`);
+    expect(r.status).toBe(200);
+    expect(r.body.spans).toHaveLength(3);
+  });
+
+  it('marks a trace longer than the limit as truncated', async () => {
+    const r = await h.get<{ spans: { spanId: string }[]; truncated: boolean }>(`/api/v1/traces/${A}?limit=2`);
+    expect(r.body.truncated).toBe(true);
+    expect(r.body.spans.map((s) => s.spanId)).toEqual(['1111111111111111', '1111111111111112']);
+  });
+
+  it('answers 404 for an unknown trace and 400 for a malformed id', async () => {
+    expect((await h.get(`/api/v1/traces/${'d'.repeat(32)}`)).status).toBe(404);
+    const bad = await h.get<{ error: { message: string } }>('/api/v1/traces/not-a-trace-id');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('traceId');
+  });
+});
+
+describe('GET /api/v1/traces', () => {
+  it('returns summaries newest first', async () => {
+    const traces = await search('');
+    expect(traces.map((t) => t.traceId)).toEqual([C, B, A]);
+    expect(traces[2]).toEqual({
+      traceId: A,
+      rootServiceName: 'frontend',
+      rootSpanName: 'GET /checkout',
+      startTimeUnixNano: '1700000000123456789',
+      startTime: '2023-11-14T22:13:20.123456789Z',
+      durationNano: '250000001', // the root spans the trace
+
+      spanCount: 3,
+      errorCount: 1,
+      services: ['cart', 'frontend'],
+    });
+  });
+
+  it('narrows by each filter', async () => {
+    const ids = async (q: string) => (await search(q)).map((t) => t.traceId);
+    expect(await ids('service=cart')).toEqual([A]);
+    expect(await ids('operation=GET%20%2Fhome')).toEqual([C]);
+    expect(await ids('minDuration=1s')).toEqual([B]);
+    expect(await ids('minDuration=400ms&maxDuration=600ms')).toEqual([B]);
+    expect(await ids('maxDuration=10000000')).toEqual([C]); // bare numbers are nanoseconds: 10 ms
+    expect(await ids('maxDuration=20ms')).toEqual([C, A]);
+  });
+
+  it('matches span and resource attributes, and status', async () => {
+    const ids = async (q: string) => (await search(q)).map((t) => t.traceId);
+    expect(await ids('attr=http.method=GET')).toEqual([C, A]);
+    expect(await ids('attr=host.name=h2')).toEqual([C]);
+    expect(await ids('attr=job.id=42')).toEqual([B]);
+    expect(await ids('attr=http.method=GET&attr=host.name=h1')).toEqual([A]);
+    expect(await ids('attr=nested={"k":"v","n":2}')).toEqual([A]);
+    expect(await ids('status=Error')).toEqual([A]);
+    expect(await ids('status=Ok&service=frontend')).toEqual([C, A]);
+  });
+
+  it('limits, and summarises whole traces even when only part of one is in the range', async () => {
+    expect((await search('limit=1')).map((t) => t.traceId)).toEqual([C]);
+    // The range starts after trace A's earliest span: A matches through its later spans and is summarised whole.
+    const r = await h.get<{ traces: Summary[] }>(`/api/v1/traces?start=${T0 + 125}&end=${T0 + 150}`);
+    expect(r.body.traces.map((t) => [t.traceId, t.spanCount])).toEqual([[A, 3]]);
+  });
+
+  it('rejects bad parameters with a message naming them', async () => {
+    const cases: [string, string][] = [
+      ['limit=1001', 'querystring/limit'],
+      ['minDuration=fast', 'querystring/minDuration'],
+      ['status=Broken', 'querystring/status'],
+      ['attr=novalue', 'querystring/attr'],
+      ['start=yesterday', 'querystring/start'],
+      [`start=${T0 + 10}&end=${T0}`, 'querystring/start'],
+      ['servce=cart', 'querystring/servce'],
+    ];
+    for (const [q, name] of cases) {
+      const r = await h.get<{ error: { code: string; message: string } }>(`/api/v1/traces?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.body.error.message, q).toContain(name);
+    }
+  });
+});

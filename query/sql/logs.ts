@@ -1,0 +1,126 @@
+/**
+ * Log queries: search (newest first, keyset-paged) and the counts-per-bucket histogram.
+ */
+import { param, sql, unsafeRaw, type Sql } from '../../ingest/storage/sql.ts';
+import { type AttrFilter, textTokens } from '../params/filters.ts';
+import { type TimeRange, NS_PER_MS } from '../params/time.ts';
+import { attrFilters, table, ts, where, within } from './common.ts';
+
+export interface LogFilters {
+  range: TimeRange;
+  service?: string | undefined;
+  /** Minimum SeverityNumber. */
+  minSeverity?: number | undefined;
+  traceId?: string | undefined;
+  attrs: readonly AttrFilter[];
+  /** Full text. */
+  q?: string | undefined;
+}
+
+/** Position after the last row of a page: its timestamp and its tie-breaking row hash. */
+export interface LogCursor {
+  tsNs: bigint;
+  hash: string;
+}
+
+export interface LogSearch extends LogFilters {
+  limit: number;
+  cursor?: LogCursor | undefined;
+}
+
+/**
+ * Tie-breaker for rows with equal timestamps, so pages neither skip nor repeat rows: a hash of what tells two
+ * records apart. Records identical in all of these are indistinguishable to a reader anyway.
+ */
+const ROW_HASH = unsafeRaw('cityHash64(ServiceName, Body, TraceId, SpanId, SeverityNumber, LogAttributes)');
+
+const LOG_COLUMNS = unsafeRaw(`toString(toUnixTimestamp64Nano(Timestamp)) AS timeUnixNano,
+  Timestamp AS time,
+  TraceId AS traceId,
+  SpanId AS spanId,
+  TraceFlags AS traceFlags,
+  SeverityText AS severityText,
+  SeverityNumber AS severityNumber,
+  ServiceName AS serviceName,
+  Body AS body,
+  EventName AS eventName,
+  LogAttributes AS attributes,
+  CAST((ResourceAttributes, ResourceSchemaUrl), 'Tuple(attributes Map(String, String), schemaUrl String)') AS resource,
+  CAST((ScopeName, ScopeVersion, ScopeAttributes, ScopeSchemaUrl), 'Tuple(name String, version String, attributes Map(String, String), schemaUrl String)') AS scope`);
+
+/**
+ * Full text: every word of `q` must be a whole word of the body (`hasToken` on `lower(Body)`, which the
+ * tokenbf_v1 index answers, skipping granules without the word), and `q` as a whole must appear in the body,
+ * case-insensitively (`positionCaseInsensitive`), so "connection refused" does not match "refused connection".
+ */
+export function textConditions(q: string): Sql[] {
+  const tokens = textTokens(q);
+  const c = tokens.map((t) => sql`hasToken(lower(Body), ${param('String', t)})`);
+  const lowered = q.replace(/[A-Z]/g, (ch) => ch.toLowerCase());
+  // A single word is already checked exactly by hasToken; the phrase check only matters for more.
+  if (!(tokens.length === 1 && tokens[0] === lowered)) c.push(sql`positionCaseInsensitive(Body, ${param('String', q)}) > 0`);
+  return c;
+}
+
+export function logConditions(f: LogFilters): Sql[] {
+  const c: Sql[] = [within('Timestamp', f.range)];
+  if (f.service !== undefined) c.push(sql`ServiceName = ${param('String', f.service)}`);
+  if (f.minSeverity !== undefined) c.push(sql`SeverityNumber >= ${param('UInt8', f.minSeverity)}`);
+  if (f.traceId !== undefined) c.push(sql`TraceId = ${param('String', f.traceId)}`);
+  c.push(...attrFilters(f.attrs, ['LogAttributes', 'ResourceAttributes']));
+  if (f.q !== undefined && f.q !== '') c.push(...textConditions(f.q));
+  return c;
+}
+
+/**
+ * Newest records first. Reads `limit + 1` rows so the route can tell whether a next page exists; the page after
+ * a cursor continues strictly below (timestamp, row hash). The `Timestamp <= cursor` bound is stated on its own
+ * so it prunes partitions and granules.
+ */
+export function logSearchSql(db: string, s: LogSearch): Sql {
+  const c = logConditions(s);
+  if (s.cursor !== undefined) {
+    const at = ts(s.cursor.tsNs);
+    c.push(sql`Timestamp <= ${at}`);
+    c.push(sql`(Timestamp < ${at} OR ${ROW_HASH} < ${param('UInt64', s.cursor.hash)})`);
+  }
+  return sql`SELECT ${LOG_COLUMNS},
+  ${ROW_HASH} AS rowHash
+FROM ${table(db, 'otel_logs')}
+${where(c)}
+ORDER BY Timestamp DESC, rowHash DESC
+LIMIT ${param('UInt32', s.limit + 1)}`;
+}
+
+/** Severity class of a SeverityNumber, per the OTel ranges. */
+const SEVERITY_CLASS = unsafeRaw(
+  "multiIf(SeverityNumber >= 21, 'FATAL', SeverityNumber >= 17, 'ERROR', SeverityNumber >= 13, 'WARN', SeverityNumber >= 9, 'INFO', SeverityNumber >= 5, 'DEBUG', SeverityNumber >= 1, 'TRACE', 'UNSPECIFIED')",
+);
+
+/**
+ * Records per bucket (epoch-aligned, `bucketMs` wide), every bucket of the range present (`WITH FILL`), and
+ * optionally per severity class. `t` is the bucket start in epoch milliseconds.
+ */
+export function logHistogramSql(db: string, f: LogFilters, bucketMs: number, bySeverity: boolean): Sql {
+  const b = BigInt(bucketMs);
+  const first = (f.range.startNs / NS_PER_MS / b) * b;
+  const last = (f.range.endNs / NS_PER_MS / b) * b;
+  const bucket = sql`toFloat64(intDiv(toUnixTimestamp64Milli(Timestamp), ${param('Int64', bucketMs)}) * ${param('Int64', bucketMs)})`;
+  const fill = sql`WITH FILL FROM ${param('Float64', Number(first))} TO ${param('Float64', Number(last + b))} STEP ${param('Float64', bucketMs)}`;
+  if (!bySeverity) {
+    return sql`SELECT ${bucket} AS t, toFloat64(count()) AS count
+FROM ${table(db, 'otel_logs')}
+${where(logConditions(f))}
+GROUP BY t
+ORDER BY t ${fill}`;
+  }
+  return sql`SELECT t, sum(c) AS count, CAST(mapFromArrays(groupArray(severity), groupArray(c)), 'Map(String, Float64)') AS bySeverity
+FROM (
+  SELECT ${bucket} AS t, ${SEVERITY_CLASS} AS severity, toFloat64(count()) AS c
+  FROM ${table(db, 'otel_logs')}
+  ${where(logConditions(f))}
+  GROUP BY t, severity
+)
+GROUP BY t
+ORDER BY t ${fill}`;
+}
