@@ -52,7 +52,8 @@ const filterParams = {
     type: 'string',
     maxLength: 1000,
     description:
-      'Full text, case-insensitive: each word must appear as a whole word in the body, and the text as a whole must appear in it.',
+      'Full text: each word must appear as a whole word in the body, and the text as a whole must appear in it. ' +
+      'Case-insensitive for ASCII letters (as the body index, built on lower(Body)).',
   },
 } as const;
 

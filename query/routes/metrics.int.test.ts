@@ -1,0 +1,331 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Attrs, ExponentialHistogramRow, GaugeRow, HistogramRow, MetricRowBase, SumRow, SummaryRow } from '../../ingest/otlp/rows.ts';
+import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
+
+/**
+ * Seeded series with hand-computed answers. Samples every 15 s at T + k·15 s; queries cover whole 60 s steps
+ * from T, so step 0 holds k = 0…3, step 1 k = 4…7, step 2 k = 8…11. Counters also have samples before T (the
+ * look-back), so step 0 gets its increase.
+ */
+const T = 1_700_000_040_000; // a whole minute
+const at = (k: number, plusMs = 0) => nsAt(T + k * 15_000 + plusMs);
+const K = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+function base(name: string, k: number, attrs: Attrs, o: { resource?: Attrs; start?: string; plusMs?: number; unit?: string } = {}): MetricRowBase {
+  return {
+    ResourceAttributes: { 'service.name': 'api', ...o.resource },
+    ResourceSchemaUrl: '',
+    ScopeName: 'meter',
+    ScopeVersion: '1',
+    ScopeAttributes: {},
+    ScopeDroppedAttrCount: 0,
+    ScopeSchemaUrl: '',
+    ServiceName: 'api',
+    MetricName: name,
+    MetricDescription: `${name} description`,
+    MetricUnit: o.unit ?? '1',
+    Attributes: attrs,
+    StartTimeUnix: o.start ?? nsAt(T - 600_000),
+    TimeUnix: at(k, o.plusMs),
+    'Exemplars.FilteredAttributes': [],
+    'Exemplars.TimeUnix': [],
+    'Exemplars.Value': [],
+    'Exemplars.SpanId': [],
+    'Exemplars.TraceId': [],
+  };
+}
+
+const sum = (name: string, k: number, value: number, attrs: Attrs, temporality: number, o: Parameters<typeof base>[3] = {}): SumRow => ({
+  ...base(name, k, attrs, o),
+  Value: value,
+  Flags: 0,
+  AggregationTemporality: temporality,
+  IsMonotonic: true,
+});
+
+const sums: SumRow[] = [
+  // route /a, pod p1: +15 per sample → 1/s.
+  ...K(-4, 11).map((k) => sum('http.server.requests', k, 15 * (k + 4), { route: '/a' }, 2, { resource: { pod: 'p1' }, unit: '{request}' })),
+  // route /a, pod p2 (same attributes, another counter): +30 per sample → 2/s, restarting at k = 6 (new start time, value 5).
+  ...K(-4, 11).map((k) =>
+    k < 6
+      ? sum('http.server.requests', k, 30 * (k + 4), { route: '/a' }, 2, { resource: { pod: 'p2' }, unit: '{request}' })
+      : sum('http.server.requests', k, 5 + 30 * (k - 6), { route: '/a' }, 2, { resource: { pod: 'p2' }, unit: '{request}', start: at(5, 1000) }),
+  ),
+  // route /b: +7.5 per sample → 0.5/s.
+  ...K(-4, 11).map((k) => sum('http.server.requests', k, 7.5 * (k + 4), { route: '/b' }, 2, { resource: { pod: 'p1' }, unit: '{request}' })),
+  // A delta counter: 30 per sample → 120 per step, 2/s.
+  ...K(0, 11).map((k) => sum('jobs.processed', k, 30, {}, 1)),
+];
+
+const gauge = (k: number, value: number, pod: string, plusMs = 0): GaugeRow => ({ ...base('memory.usage', k, { pod }, { plusMs, unit: 'By' }), Value: value, Flags: 0 });
+const gauges: GaugeRow[] = [
+  ...[10, 20, 30, 40, 50, 50, 50, 50].map((v, k) => gauge(k, v, 'p1')),
+  ...K(0, 7).map((k) => gauge(k, 100, 'p2', 5000)), // 5 s later than p1: its point is each step's last
+];
+
+function hist(name: string, k: number, pod: string, counts: number[], s: number, temporality: number, bounds = [0.1, 0.5, 1], start?: string): HistogramRow {
+  return {
+    ...base(name, k, { pod }, { unit: 's', ...(start ? { start } : {}) }),
+    Count: String(counts.reduce((a, b) => a + b, 0)),
+    Sum: s,
+    BucketCounts: counts.map(String),
+    ExplicitBounds: bounds,
+    Flags: 0,
+    Min: 0,
+    Max: 0,
+    AggregationTemporality: temporality,
+  };
+}
+
+const histograms: HistogramRow[] = [
+  // Cumulative. Step 0: p1 gains [10,0,30,10] (an empty bucket in the middle), p2 gains [10,0,0,0].
+  // Step 1: p1 gains [0,20,0,0]; p2 restarts and holds [1,0,0,0].
+  hist('http.server.duration', -1, 'p1', [0, 0, 0, 0], 0, 2),
+  hist('http.server.duration', 3, 'p1', [10, 0, 30, 10], 40, 2),
+  hist('http.server.duration', 7, 'p1', [10, 20, 30, 10], 48, 2),
+  hist('http.server.duration', -1, 'p2', [5, 5, 5, 5], 10, 2),
+  hist('http.server.duration', 3, 'p2', [15, 5, 5, 5], 10.5, 2),
+  hist('http.server.duration', 7, 'p2', [1, 0, 0, 0], 0.05, 2, undefined, at(6)),
+  // Delta: two points in step 0, summed: [1,4,1] over bounds [1, 10].
+  hist('rpc.duration', 1, 'p1', [1, 2, 1], 12, 1, [1, 10]),
+  hist('rpc.duration', 2, 'p1', [0, 2, 0], 9, 1, [1, 10]),
+];
+
+const summary = (k: number, count: number, s: number, values: [number, number]): SummaryRow => {
+  const { 'Exemplars.FilteredAttributes': _a, 'Exemplars.TimeUnix': _b, 'Exemplars.Value': _c, 'Exemplars.SpanId': _d, 'Exemplars.TraceId': _e, ...rest } = base(
+    'gc.pause',
+    k,
+    {},
+    { unit: 's' },
+  );
+  return { ...rest, Count: String(count), Sum: s, 'ValueAtQuantiles.Quantile': [0.5, 0.99], 'ValueAtQuantiles.Value': values, Flags: 0 };
+};
+const summaries: SummaryRow[] = [summary(-1, 0, 0, [0, 0]), summary(0, 10, 3, [0.2, 0.9]), summary(2, 20, 5, [0.25, 0.95])];
+
+const exp = (k: number, count: number, s: number): ExponentialHistogramRow => ({
+  ...base('exp.latency', k, {}, { unit: 'ms' }),
+  Count: String(count),
+  Sum: s,
+  Scale: 2,
+  ZeroCount: '0',
+  PositiveOffset: 0,
+  PositiveBucketCounts: [String(count)],
+  NegativeOffset: 0,
+  NegativeBucketCounts: [],
+  Flags: 0,
+  Min: 0,
+  Max: 0,
+  AggregationTemporality: 2,
+});
+const exps = [exp(-1, 0, 0), exp(3, 8, 20)];
+
+let h: Harness;
+
+interface Series {
+  labels: Record<string, string>;
+  points: [number, number][];
+}
+interface QueryResult {
+  type: string | null;
+  agg: string | null;
+  stepMs: number;
+  series: Series[];
+  truncated: boolean;
+}
+
+async function query(q: string, steps = 3): Promise<QueryResult> {
+  const r = await h.get<QueryResult>(`/api/v1/metrics/query?start=${T}&end=${T + steps * 60_000 - 1}&step=60s&${q}`);
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.body;
+}
+
+/** Values of each series, rounded to 9 digits (float sums). */
+const values = (r: QueryResult) => r.series.map((s) => s.points.map(([, v]) => Math.round(v * 1e9) / 1e9));
+const r9 = (x: number) => Math.round(x * 1e9) / 1e9;
+
+beforeAll(async () => {
+  h = await startHarness('metrics');
+  await h.insert('otel_metrics_sum', sums);
+  await h.insert('otel_metrics_gauge', gauges);
+  await h.insert('otel_metrics_histogram', histograms);
+  await h.insert('otel_metrics_summary', summaries);
+  await h.insert('otel_metrics_exponential_histogram', exps);
+});
+afterAll(async () => {
+  await h.close();
+});
+
+describe('GET /api/v1/metrics', () => {
+  it('lists every metric with type, unit, temporality and label keys', async () => {
+    const r = await h.get<{ metrics: Record<string, unknown>[] }>(`/api/v1/metrics?start=${T - 120_000}&end=${T + 600_000}`);
+    expect(r.status).toBe(200);
+    expect(r.body.metrics.map((m) => [m['name'], m['type'], m['temporality'], m['monotonic']])).toEqual([
+      ['exp.latency', 'exponential_histogram', 'cumulative', false],
+      ['gc.pause', 'summary', 'unspecified', false],
+      ['http.server.duration', 'histogram', 'cumulative', false],
+      ['http.server.requests', 'sum', 'cumulative', true],
+      ['jobs.processed', 'sum', 'delta', true],
+      ['memory.usage', 'gauge', 'unspecified', false],
+      ['rpc.duration', 'histogram', 'delta', false],
+    ]);
+    expect(r.body.metrics[3]).toEqual({
+      name: 'http.server.requests',
+      type: 'sum',
+      unit: '{request}',
+      description: 'http.server.requests description',
+      temporality: 'cumulative',
+      monotonic: true,
+      labels: ['ServiceName', 'route'],
+    });
+    const found = await h.get<{ metrics: { name: string }[] }>(`/api/v1/metrics?start=${T - 120_000}&end=${T + 600_000}&search=MEMORY`);
+    expect(found.body.metrics.map((m) => m.name)).toEqual(['memory.usage']);
+  });
+});
+
+describe('GET /api/v1/metrics/query: counters', () => {
+  it('rate per second, per label set, with a counter restart handled per series', async () => {
+    const r = await query('name=http.server.requests');
+    expect(r).toMatchObject({ type: 'sum', agg: 'rate', stepMs: 60_000, truncated: false });
+    expect(r.series.map((s) => s.labels)).toEqual([
+      { ServiceName: 'api', route: '/a' },
+      { ServiceName: 'api', route: '/b' },
+    ]);
+    expect(r.series[0]!.points.map(([t]) => t)).toEqual([T, T + 60_000, T + 120_000]);
+    // /a = p1 (1/s) + p2 (2/s); in step 1 p2 gains 30 + 30 + 5 (restart at 5) + 30 = 95 in 60 s.
+    expect(values(r)).toEqual([
+      [3, r9(1 + 95 / 60), 3],
+      [0.5, 0.5, 0.5],
+    ]);
+  });
+
+  it('increase, group by, and label filters (=, !=, =~, !~)', async () => {
+    expect(values(await query('name=http.server.requests&agg=increase&filter=route=/a'))).toEqual([[180, 155, 180]]);
+    const merged = await query('name=http.server.requests&groupBy=');
+    expect(merged.series.map((s) => s.labels)).toEqual([{}]);
+    expect(values(merged)).toEqual([[3.5, r9(1.5 + 95 / 60), 3.5]]);
+    const byRoute = await query('name=http.server.requests&groupBy=route');
+    expect(byRoute.series.map((s) => s.labels)).toEqual([{ route: '/a' }, { route: '/b' }]);
+    const labels = async (q: string) => (await query(`name=http.server.requests&groupBy=route&${q}`)).series.map((s) => s.labels['route']);
+    expect(await labels('filter=route!=/a')).toEqual(['/b']);
+    expect(await labels('filter=route=~/(a|b)')).toEqual(['/a', '/b']);
+    expect(await labels('filter=route=~/')).toEqual([]); // anchored: the whole value must match
+    expect(await labels('filter=route!~/a')).toEqual(['/b']);
+    expect(await labels('filter=ServiceName=api&filter=route=/b')).toEqual(['/b']);
+    expect(await labels('filter=ServiceName=other')).toEqual([]);
+  });
+
+  it('delta counters: increase is the sum per step, rate divides by the step', async () => {
+    expect(values(await query('name=jobs.processed&agg=increase'))).toEqual([[120, 120, 120]]);
+    expect(values(await query('name=jobs.processed'))).toEqual([[2, 2, 2]]);
+  });
+
+  it('a bad regular expression is a 400 naming the filter', async () => {
+    const r = await h.get<{ error: { message: string } }>(`/api/v1/metrics/query?name=http.server.requests&start=${T}&end=${T + 60_000}&filter=route=~(`);
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toContain('querystring/filter');
+  });
+});
+
+describe('GET /api/v1/metrics/query: gauges', () => {
+  const g = (agg: string) => query(`name=memory.usage&groupBy=&agg=${agg}`, 2).then(values);
+  it('avg, min, max, sum (of latest values), last and count per step', async () => {
+    expect(await g('avg')).toEqual([[62.5, 75]]); // avg of the series' averages: (25 + 100) / 2, (50 + 100) / 2
+    expect(await g('min')).toEqual([[10, 50]]);
+    expect(await g('max')).toEqual([[100, 100]]);
+    expect(await g('sum')).toEqual([[140, 150]]);
+    expect(await g('last')).toEqual([[100, 100]]);
+    expect(await g('count')).toEqual([[8, 8]]);
+  });
+  it('keeps series apart without groupBy', async () => {
+    const r = await query('name=memory.usage&agg=max', 2);
+    expect(r.series.map((s) => s.labels)).toEqual([
+      { ServiceName: 'api', pod: 'p1' },
+      { ServiceName: 'api', pod: 'p2' },
+    ]);
+    expect(values(r)).toEqual([
+      [40, 50],
+      [100, 100],
+    ]);
+  });
+});
+
+describe('GET /api/v1/metrics/query: histograms', () => {
+  const hq = (q: string) => query(`name=http.server.duration&groupBy=&${q}`, 2).then(values);
+  it('quantiles from bucket increases merged across series, as histogram_quantile', async () => {
+    // Step 0 merged: [20, 0, 30, 10] over (0,0.1] (0.1,0.5] (0.5,1] (1,+Inf], 60 observations.
+    // p50: rank 30 falls in (0.5,1] holding 30 with 20 below: 0.5 + 0.5 × 10/30.
+    // Step 1 merged: [1, 20, 0, 0]; p50: rank 10.5 in (0.1,0.5] with 1 below: 0.1 + 0.4 × 9.5/20.
+    expect(await hq('agg=p50')).toEqual([[r9(0.5 + 0.5 * (10 / 30)), r9(0.1 + 0.4 * (9.5 / 20))]]);
+    // p90 of step 0: rank 54 is past the last finite bound: the largest finite bound.
+    expect((await hq('agg=p90'))[0]![0]).toBe(1);
+    // q = 0.25: rank 15 in (0, 0.1]: 0.1 × 15/20.
+    expect((await hq('agg=quantile&q=0.25'))[0]![0]).toBe(r9(0.1 * (15 / 20)));
+  });
+
+  it('keeps an empty bucket between two full ones as an interpolation bound', async () => {
+    // p1 alone in step 0: [10, 0, 30, 10]; p50: rank 25 in (0.5,1] with 10 below: 0.5 + 0.5 × 15/30 (0.55 if the empty bucket were lost).
+    const r = await query('name=http.server.duration&agg=p50&filter=pod=p1', 2);
+    expect(values(r)[0]![0]).toBe(0.75);
+  });
+
+  it('avg, count, sum and rate from Count and Sum increases', async () => {
+    expect(await hq('agg=count')).toEqual([[60, 21]]);
+    expect(await hq('agg=sum')).toEqual([[40.5, r9(8 + 0.05)]]);
+    expect(await hq('agg=avg')).toEqual([[0.675, r9(8.05 / 21)]]);
+    // Per series: p1 50 in 60 s, p2 10 in 60 s.
+    expect((await hq('agg=rate'))[0]![0]).toBe(1);
+  });
+
+  it('delta histograms: buckets summed per step', async () => {
+    // [1, 4, 1] over (-,1] (1,10] (10,+Inf]; p50: rank 3 in (1,10] with 1 below: 1 + 9 × 2/4.
+    expect(values(await query('name=rpc.duration&agg=p50', 1))).toEqual([[5.5]]);
+  });
+});
+
+describe('GET /api/v1/metrics/query: summaries and exponential histograms', () => {
+  it('summary quantiles are the stored values (latest in the step); an unstored quantile has no points', async () => {
+    expect(values(await query('name=gc.pause&agg=p50', 1))).toEqual([[0.25]]);
+    expect(values(await query('name=gc.pause&agg=p99', 1))).toEqual([[0.95]]);
+    expect((await query('name=gc.pause&agg=p90', 1)).series).toEqual([]);
+    expect(values(await query('name=gc.pause&agg=avg', 1))).toEqual([[0.25]]);
+  });
+  it('exponential histograms: count, sum, avg', async () => {
+    expect(values(await query('name=exp.latency&agg=count', 1))).toEqual([[8]]);
+    expect(values(await query('name=exp.latency&agg=sum', 1))).toEqual([[20]]);
+    expect(values(await query('name=exp.latency', 1))).toEqual([[2.5]]);
+  });
+});
+
+describe('GET /api/v1/metrics/query: parameters', () => {
+  it('an unknown metric gives no series', async () => {
+    expect(await query('name=nope')).toMatchObject({ type: null, series: [] });
+  });
+  it('refuses aggregations that do not apply, unknown ones, a missing name and too many points', async () => {
+    const cases: [string, string][] = [
+      ['name=memory.usage&agg=rate', 'querystring/agg'],
+      ['name=jobs.processed&agg=avg', 'querystring/agg'],
+      ['name=http.server.duration&agg=quantile', 'querystring/q'],
+      ['name=http.server.duration&agg=median', 'querystring/agg'],
+      ['name=http.server.duration&agg=quantile&q=1.5', 'querystring/q'],
+      ['agg=avg', 'querystring/name'],
+      [`name=memory.usage&start=${T - 86_400_000}&end=${T}&step=1s`, 'querystring/step'],
+      ['name=memory.usage&step=0.5s', 'querystring/step'],
+      ['name=memory.usage&limit=1001', 'querystring/limit'],
+    ];
+    for (const [q, name] of cases) {
+      const r = await h.get<{ error: { message: string } }>(`/api/v1/metrics/query?${q}${q.includes('start=') ? '' : `&start=${T}&end=${T + 60_000}`}`);
+      expect(r.status, q).toBe(400);
+      expect(r.body.error.message, q).toContain(name);
+    }
+  });
+  it('chooses a step for about 300 points when none is given', async () => {
+    const r = await h.get<QueryResult>(`/api/v1/metrics/query?name=memory.usage&start=${T - 86_400_000}&end=${T}`);
+    expect(r.body.stepMs).toBe(300_000);
+  });
+  it('limits the number of series', async () => {
+    const r = await query('name=http.server.requests&limit=1');
+    expect(r.series).toHaveLength(1);
+    expect(r.truncated).toBe(true);
+  });
+});
