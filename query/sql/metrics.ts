@@ -145,7 +145,7 @@ function labelsExpr(groupBy: readonly string[] | undefined): Sql {
   if (groupBy.length === 0) return sql`CAST(map(), 'Map(String, String)')`;
   const pairs = groupBy.map((k) => sql`${param('String', k)}, ${labelValue(k)}`);
   // A series without the label is grouped under "absent", as PromQL does, not under an empty-string value.
-  return sql`mapFilter((k, v) -> v != '', map(${join(pairs, ', ')}))`;
+  return sql`mapFilter((lk, lv) -> lv != '', map(${join(pairs, ', ')}))`;
 }
 
 function filterCondition(f: LabelFilter): Sql {
