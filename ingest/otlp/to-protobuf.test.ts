@@ -1,0 +1,70 @@
+/**
+ * JSON → protobuf transcoding is checked against the official serializers: the same SDK data serialized as
+ * OTLP/JSON and transcoded must decode exactly like the official protobuf serialization.
+ */
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { JsonLogsSerializer, JsonMetricsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { AggregationTemporality, AggregationType, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { describe, expect, it } from 'vitest';
+import { decodeProtobuf } from './decode.ts';
+import { toProtobuf } from './to-protobuf.ts';
+
+const resource = resourceFromAttributes({ 'service.name': 'transcode', 'host.cpu': 4, big: 9007199254740993 });
+
+describe('toProtobuf', () => {
+  it('traces: JSON transcoded decodes like the official protobuf', () => {
+    const exporter = new InMemorySpanExporter();
+    const tp = new TracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const t = tp.getTracer('scope', '9.9');
+    const s = t.startSpan('op', { kind: SpanKind.CONSUMER, startTime: [1_700_000_000, 5], attributes: { a: [1, 2], b: 'x', c: 2.5, d: true } });
+    s.addEvent('ev', { k: 'v' }, [1_700_000_000, 7]);
+    s.setStatus({ code: SpanStatusCode.ERROR, message: 'bad' });
+    s.end([1_700_000_001, 9]);
+    const spans = exporter.getFinishedSpans();
+    const json = JsonTraceSerializer.serializeRequest(spans)!;
+    const proto = ProtobufTraceSerializer.serializeRequest(spans)!;
+    const fromJson = decodeProtobuf('traces', toProtobuf('traces', json));
+    expect(fromJson.accepted).toBe(1);
+    expect(fromJson).toEqual(decodeProtobuf('traces', proto));
+  });
+
+  it('logs: JSON transcoded decodes like the official protobuf', () => {
+    const exporter = new InMemoryLogRecordExporter();
+    const lp = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor({ exporter })] });
+    lp.getLogger('l').emit({ timestamp: [1_700_000_000, 11], severityNumber: 17, severityText: 'ERROR', body: { nested: ['x', 1] }, attributes: { n: 1 } });
+    const records = exporter.getFinishedLogRecords();
+    const json = JsonLogsSerializer.serializeRequest(records)!;
+    const proto = ProtobufLogsSerializer.serializeRequest(records)!;
+    const fromJson = decodeProtobuf('logs', toProtobuf('logs', json));
+    expect(fromJson.accepted).toBe(1);
+    expect(fromJson).toEqual(decodeProtobuf('logs', proto));
+  });
+
+  it('metrics: JSON transcoded decodes like the official protobuf (sum, gauge, histogram, exponential histogram)', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 1_000_000 });
+    const mp = new MeterProvider({
+      resource,
+      readers: [reader],
+      views: [{ instrumentName: 'expo', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
+    });
+    const m = mp.getMeter('m');
+    m.createCounter('c').add(5, { k: 'v' });
+    m.createUpDownCounter('u').add(-3);
+    m.createGauge('g').record(1.5);
+    m.createHistogram('h').record(12);
+    const expo = m.createHistogram('expo');
+    for (const v of [0.5, 3, 3, 100]) expo.record(v);
+    await reader.forceFlush();
+    const [rm] = exporter.getMetrics();
+    const json = JsonMetricsSerializer.serializeRequest(rm!)!;
+    const proto = ProtobufMetricsSerializer.serializeRequest(rm!)!;
+    const fromJson = decodeProtobuf('metrics', toProtobuf('metrics', json));
+    expect(fromJson).toEqual(decodeProtobuf('metrics', proto));
+    expect(fromJson.accepted).toBe(5);
+    await mp.shutdown();
+  });
+});
