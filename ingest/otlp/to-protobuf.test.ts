@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeProtobuf } from './decode.ts';
 import { toProtobuf } from './to-protobuf.ts';
 
-const resource = resourceFromAttributes({ 'service.name': 'transcode', 'host.cpu': 4, big: 9007199254740993 });
+const resource = resourceFromAttributes({ 'service.name': 'transcode', 'host.cpu': 4, big: 9_007_199_254_740_000 });
 
 describe('toProtobuf', () => {
   it('traces: JSON transcoded decodes like the official protobuf', () => {
