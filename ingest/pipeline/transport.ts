@@ -1,0 +1,32 @@
+/**
+ * The seam between receivers and writers. A receiver hands each accepted OTLP request to `publish` and answers
+ * its client only when the promise settles, so a success to the client means the data is durable:
+ * - in-process transport: inserted into ClickHouse;
+ * - Kafka transport: acknowledged by the brokers (acks = all).
+ * A full pipeline fails fast with a retryable result instead of queueing without bound.
+ */
+import type { DecodedRequest, Signal } from '../otlp/rows.ts';
+
+export interface Envelope {
+  signal: Signal;
+  decoded: DecodedRequest;
+  /** Size of the request on the wire, used to bound memory. */
+  bytes: number;
+  /** The request body as received (decompressed), for transports that carry bytes (Kafka). */
+  body: Uint8Array;
+  format: 'protobuf' | 'json';
+}
+
+export type PublishResult =
+  | { ok: true }
+  /** The pipeline is full or a dependency is down: the client should retry after the given delay. */
+  | { ok: false; retryable: true; reason: string; retryAfterSeconds: number }
+  /** Cannot ever succeed (a bug or a permanent storage rejection). */
+  | { ok: false; retryable: false; reason: string };
+
+export interface Transport {
+  readonly name: string;
+  publish(env: Envelope): Promise<PublishResult>;
+  /** Stops taking new requests and waits for the ones in flight. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,58 @@
+/**
+ * OTLP response bodies: `Export*ServiceResponse` with `partial_success` for accepted requests and
+ * `google.rpc.Status` for failures, in protobuf or JSON to match the request (OTLP/HTTP spec).
+ */
+import type { Signal } from '../otlp/rows.ts';
+
+const REJECTED_FIELD: Record<Signal, string> = { traces: 'rejectedSpans', logs: 'rejectedLogRecords', metrics: 'rejectedDataPoints' };
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+function lengthDelimited(field: number, bytes: Uint8Array): number[] {
+  return [(field << 3) | 2, ...varint(bytes.length), ...bytes];
+}
+
+/** Protobuf `Export*ServiceResponse`; empty (zero bytes) when nothing was rejected. */
+export function successProtobuf(rejected: number, message: string): Uint8Array {
+  if (rejected === 0 && message === '') return new Uint8Array(0);
+  // ExportXPartialSuccess { int64 rejected_* = 1; string error_message = 2; } at field 1 of the response.
+  const inner = [(1 << 3) | 0, ...varint(rejected), ...lengthDelimited(2, Buffer.from(message))];
+  return Uint8Array.from(lengthDelimited(1, Uint8Array.from(inner)));
+}
+
+export function successJson(signal: Signal, rejected: number, message: string): string {
+  if (rejected === 0 && message === '') return '{}';
+  return JSON.stringify({ partialSuccess: { [REJECTED_FIELD[signal]]: String(rejected), errorMessage: message } });
+}
+
+/** gRPC status codes used in `google.rpc.Status.code`. */
+export const GrpcCode = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAUTHENTICATED: 16, UNAVAILABLE: 14, INTERNAL: 13, UNIMPLEMENTED: 12 } as const;
+
+export function statusProtobuf(code: number, message: string): Uint8Array {
+  return Uint8Array.from([(1 << 3) | 0, ...varint(code), ...lengthDelimited(2, Buffer.from(message))]);
+}
+
+export function statusJson(code: number, message: string): string {
+  return JSON.stringify({ code, message });
+}
+
+/**
+ * `grpc-status-details-bin`: google.rpc.Status{code, message, details: [Any(google.rpc.RetryInfo{retry_delay})]},
+ * which tells OTLP gRPC exporters how long to wait before retrying.
+ */
+export function retryStatusDetails(code: number, message: string, seconds: number): Buffer {
+  const retryInfo = lengthDelimited(1, Uint8Array.from([(1 << 3) | 0, ...varint(seconds)]));
+  const any = [
+    ...lengthDelimited(1, Buffer.from('type.googleapis.com/google.rpc.RetryInfo')),
+    ...lengthDelimited(2, Uint8Array.from(retryInfo)),
+  ];
+  return Buffer.from([(1 << 3) | 0, ...varint(code), ...lengthDelimited(2, Buffer.from(message)), ...lengthDelimited(3, Uint8Array.from(any))]);
+}
