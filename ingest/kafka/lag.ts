@@ -1,0 +1,121 @@
+/**
+ * Polls Kafka for the writers' committed offsets and each partition's end offset, publishes the difference as
+ * `crowsnest_kafka_consumer_lag{topic,partition}`, and keeps a snapshot (with produce/consume rates) for
+ * `GET /api/v1/pipeline`. Any role that knows the brokers can run it: it only reads group offsets.
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import type { Counter } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Topics } from './client.ts';
+import type { KafkaMetrics } from './metrics.ts';
+
+export interface PartitionLag {
+  partition: number;
+  endOffset: string;
+  committedOffset: string | null;
+  lag: number;
+}
+
+export interface PipelineSnapshot {
+  transport: 'kafka';
+  groupId: string;
+  updatedAt: string | null;
+  error: string | null;
+  topics: { topic: string; lag: number; partitions: PartitionLag[] }[];
+  totals: { produced: number; consumed: number; deadLettered: number; writerRetries: number };
+  /** Messages per second over the last poll interval (this process's own producer and writers). */
+  rates: { produced: number; consumed: number };
+}
+
+async function total(counter: Counter<'topic'>): Promise<number> {
+  return (await counter.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
+export class LagMonitor {
+  #admin: Admin | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #last = { at: 0, produced: 0, consumed: 0 };
+  #snapshot: PipelineSnapshot;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly groupId: string,
+    private readonly topics: Topics,
+    private readonly kmetrics: KafkaMetrics,
+    private readonly log: Logger,
+    private readonly intervalMs = 5000,
+  ) {
+    this.#snapshot = {
+      transport: 'kafka',
+      groupId,
+      updatedAt: null,
+      error: null,
+      topics: [],
+      totals: { produced: 0, consumed: 0, deadLettered: 0, writerRetries: 0 },
+      rates: { produced: 0, consumed: 0 },
+    };
+  }
+
+  start(): void {
+    const tick = () => {
+      this.poll().catch((err: unknown) => {
+        this.#snapshot = { ...this.#snapshot, error: (err as Error).message };
+        this.log.debug({ err }, 'lag poll failed');
+      });
+    };
+    tick();
+    this.#timer = setInterval(tick, this.intervalMs);
+    this.#timer.unref();
+  }
+
+  snapshot(): PipelineSnapshot {
+    return this.#snapshot;
+  }
+
+  async poll(): Promise<PipelineSnapshot> {
+    if (!this.#admin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.#admin = admin;
+    }
+    const admin = this.#admin;
+    const names = Object.values(this.topics.bySignal);
+    const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: names });
+    const topics: PipelineSnapshot['topics'] = [];
+    for (const topic of names) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const group = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      const partitions = ends.map((end) => {
+        const c = group.find((g) => g.partition === end.partition)?.offset ?? '-1';
+        // No commit yet: everything from the start of the log is lag.
+        const from = BigInt(c) >= 0n ? BigInt(c) : BigInt(end.low);
+        const lag = Number(BigInt(end.high) - from);
+        this.kmetrics.lag.set({ topic, partition: String(end.partition) }, lag);
+        return { partition: end.partition, endOffset: end.high, committedOffset: BigInt(c) >= 0n ? c : null, lag };
+      });
+      partitions.sort((a, b) => a.partition - b.partition);
+      topics.push({ topic, lag: partitions.reduce((s, p) => s + p.lag, 0), partitions });
+    }
+    const now = Date.now();
+    const produced = await total(this.kmetrics.produced);
+    const consumed = await total(this.kmetrics.consumed);
+    const seconds = this.#last.at ? (now - this.#last.at) / 1000 : 0;
+    const rates = seconds > 0 ? { produced: (produced - this.#last.produced) / seconds, consumed: (consumed - this.#last.consumed) / seconds } : { produced: 0, consumed: 0 };
+    this.#last = { at: now, produced, consumed };
+    this.#snapshot = {
+      transport: 'kafka',
+      groupId: this.groupId,
+      updatedAt: new Date(now).toISOString(),
+      error: null,
+      topics,
+      totals: { produced, consumed, deadLettered: await total(this.kmetrics.deadLettered), writerRetries: await total(this.kmetrics.retries) },
+      rates,
+    };
+    return this.#snapshot;
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#admin?.disconnect();
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * The Kafka → ClickHouse writer (a consumer group; writers scale out up to the number of partitions).
+ *
+ * Per partition it builds a *plan*: a run of consecutive messages [first, last], decoded into rows per table.
+ * A plan is flushed when it holds `maxRows` rows or is `maxAgeMs` old:
+ *   1. record the plan's offset range in the ledger (`crowsnest_kafka_batches`) — skipped when replaying one;
+ *   2. send undecodable messages to the dead-letter topic (original bytes, error and source in headers);
+ *   3. insert each table's rows with `insert_deduplication_token = topic:partition:first-last:table`;
+ *   4. commit offset last + 1.
+ * Exactly-once rows under at-least-once delivery: a writer that starts a plan at offset `a` first asks the
+ * ledger whether a plan starting at `a` exists (a crash after step 1). If so it replays exactly that range,
+ * so its inserts carry the same tokens and ClickHouse drops the ones that already landed.
+ *
+ * ClickHouse unavailable: the partition is paused and the flush retried with capped exponential backoff,
+ * forever; nothing is committed until the insert succeeds, so lag grows and then drains.
+ */
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { PlatformMetrics } from '../core/metrics.ts';
+import { OtlpDecodeError, decodeProtobuf } from '../otlp/decode.ts';
+import type { TableName } from '../otlp/rows.ts';
+import { insertJsonLines } from '../pipeline/insert.ts';
+import type { Store } from '../storage/client.ts';
+import { ident, param, sql } from '../storage/sql.ts';
+import { type Topics, signalOfTopic } from './client.ts';
+import type { KafkaMetrics } from './metrics.ts';
+
+export interface KafkaWriterOptions {
+  database: string;
+  groupId: string;
+  topics: Topics;
+  maxRows: number;
+  maxAgeMs: number;
+  /** Partitions processed at once by this writer. @default 3 */
+  concurrency?: number;
+  /** Longest wait between insert retries. @default 30000 */
+  maxBackoffMs?: number;
+}
+
+interface Plan {
+  topic: string;
+  partition: number;
+  first: bigint;
+  last: bigint;
+  /** Set when replaying a plan found in the ledger: the plan must end exactly here. */
+  replayUntil: bigint | undefined;
+  lines: Map<TableName, string[]>;
+  rows: number;
+  dead: { message: KafkaMessage; error: string }[];
+  startedAt: number;
+}
+
+const key = (topic: string, partition: number) => `${topic}:${partition}`;
+
+export class KafkaWriter {
+  readonly #consumer: Consumer;
+  readonly #producer: Producer;
+  readonly #plans = new Map<string, Plan>();
+  /** One chain per partition: eachBatch and the age timer never touch a partition's plan at once. */
+  readonly #locks = new Map<string, Promise<void>>();
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly store: Store,
+    private readonly opts: KafkaWriterOptions,
+    private readonly metrics: PlatformMetrics,
+    private readonly kmetrics: KafkaMetrics,
+    private readonly log: Logger,
+  ) {
+    this.#consumer = kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: 16 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+    this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+    // A rebalance takes partitions away: their unflushed plans are dropped (nothing of them was committed,
+    // and whoever owns the partition next replays from the committed offset).
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, (e) => {
+      const assigned = new Set(Object.entries(e.payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => key(t, p))));
+      for (const k of this.#plans.keys()) if (!assigned.has(k)) this.#plans.delete(k);
+      this.log.info({ assignment: e.payload.memberAssignment }, 'partitions assigned');
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.#producer.connect();
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topics: Object.values(this.opts.topics.bySignal), fromBeginning: true });
+    this.#running = true;
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.opts.concurrency ?? 3,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+    this.#timer = setInterval(() => this.#flushAged(), Math.max(10, Math.min(200, Math.floor(this.opts.maxAgeMs / 4))));
+    this.#timer.unref();
+  }
+
+  #withLock(k: string, fn: () => Promise<void>): Promise<void> {
+    const prev = this.#locks.get(k) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.#locks.set(k, tail);
+    return next;
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const heartbeat = () => payload.heartbeat();
+    const k = key(batch.topic, batch.partition);
+    await this.#withLock(k, async () => {
+      for (const message of batch.messages) {
+        if (!payload.isRunning() || payload.isStale()) return;
+        const offset = BigInt(message.offset);
+        let plan = this.#plans.get(k);
+        if (plan && offset <= plan.last) continue; // already in the plan (re-delivered after a pause)
+        if (plan?.replayUntil !== undefined && offset > plan.replayUntil) {
+          // An offset gap jumped past the recorded end: close the replayed plan at its recorded range first.
+          await this.#flush(k, plan, heartbeat);
+          plan = undefined;
+        }
+        if (!plan) {
+          plan = await this.#newPlan(batch.topic, batch.partition, offset);
+          this.#plans.set(k, plan);
+        }
+        this.#addMessage(plan, message);
+        payload.resolveOffset(message.offset);
+        if (plan.replayUntil !== undefined ? plan.last >= plan.replayUntil : plan.rows >= this.opts.maxRows) {
+          await this.#flush(k, plan, heartbeat);
+        }
+      }
+      this.kmetrics.consumed.inc({ topic: batch.topic }, batch.messages.length);
+      await heartbeat();
+    });
+  }
+
+  async #newPlan(topic: string, partition: number, first: bigint): Promise<Plan> {
+    const [found] = await this.store.rows<{ last: string }>(
+      sql`SELECT max(last_offset) AS last FROM ${ident(this.opts.database)}.crowsnest_kafka_batches
+          WHERE topic = ${param('String', topic)} AND partition = ${param('UInt32', partition)} AND first_offset = ${param('UInt64', first.toString())}
+          HAVING count() > 0`,
+    );
+    const replayUntil = found ? BigInt(found.last) : undefined;
+    if (replayUntil !== undefined) this.log.warn({ topic, partition, first: first.toString(), last: found!.last }, 'replaying a planned batch');
+    return { topic, partition, first, last: first - 1n, replayUntil, lines: new Map(), rows: 0, dead: [], startedAt: Date.now() };
+  }
+
+  #addMessage(plan: Plan, message: KafkaMessage): void {
+    plan.last = BigInt(message.offset);
+    const signal = signalOfTopic(this.opts.topics, plan.topic);
+    if (!signal || !message.value) {
+      plan.dead.push({ message, error: message.value ? `no signal for topic ${plan.topic}` : 'empty message' });
+      return;
+    }
+    try {
+      const decoded = decodeProtobuf(signal, message.value);
+      for (const [table, rows] of Object.entries(decoded.tables) as [TableName, unknown[]][]) {
+        if (!rows?.length) continue;
+        let lines = plan.lines.get(table);
+        if (!lines) plan.lines.set(table, (lines = []));
+        for (const row of rows) lines.push(JSON.stringify(row));
+        plan.rows += rows.length;
+      }
+    } catch (e) {
+      if (!(e instanceof OtlpDecodeError)) this.log.error({ err: e }, 'decoder failed unexpectedly');
+      plan.dead.push({ message, error: (e as Error).message });
+    }
+  }
+
+  #flushAged(): void {
+    const now = Date.now();
+    for (const [k, plan] of this.#plans) {
+      if (now - plan.startedAt < this.opts.maxAgeMs || plan.replayUntil !== undefined) continue;
+      this.#withLock(k, async () => {
+        if (this.#plans.get(k) === plan) await this.#flush(k, plan, () => Promise.resolve());
+      }).catch((err: unknown) => this.log.error({ err, partition: k }, 'flush failed'));
+    }
+  }
+
+  /** Steps 1–4 of the module doc; retries until done or the writer stops. */
+  async #flush(k: string, plan: Plan, heartbeat: () => Promise<void>): Promise<void> {
+    const { topic, partition } = plan;
+    let delay = 200;
+    let paused = false;
+    for (;;) {
+      try {
+        if (plan.replayUntil === undefined) {
+          await this.store.command(
+            sql`INSERT INTO ${ident(this.opts.database)}.crowsnest_kafka_batches (topic, partition, first_offset, last_offset)
+                VALUES (${param('String', topic)}, ${param('UInt32', partition)}, ${param('UInt64', plan.first.toString())}, ${param('UInt64', plan.last.toString())})`,
+          );
+          plan.replayUntil = plan.last; // from here on a retry is a replay of this exact range
+        }
+        // The recorded range, not the messages seen: tokens and the commit must match what the ledger says.
+        const end = plan.replayUntil;
+        const range = `${plan.first}-${end}`;
+        if (plan.dead.length > 0) await this.#deadLetter(plan);
+        for (const [table, lines] of plan.lines) {
+          const started = performance.now();
+          await insertJsonLines(this.store.client, `${this.opts.database}.${table}`, lines, {
+            insert_deduplicate: 1,
+            insert_deduplication_token: `${topic}:${partition}:${range}:${table}`,
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+          });
+          this.metrics.batchSeconds.observe({ table }, (performance.now() - started) / 1000);
+          this.metrics.batchRows.observe({ table }, lines.length);
+          this.metrics.written.inc({ table }, lines.length);
+        }
+        await this.#consumer.commitOffsets([{ topic, partition, offset: (end + 1n).toString() }]);
+        this.#plans.delete(k);
+        if (paused) this.#consumer.resume([{ topic, partitions: [partition] }]);
+        return;
+      } catch (e) {
+        if (!this.#running) throw e;
+        this.kmetrics.retries.inc({ topic });
+        this.log.warn({ topic, partition, first: plan.first.toString(), err: (e as Error).message, retryInMs: delay }, 'flush failed; retrying');
+        if (!paused) {
+          this.#consumer.pause([{ topic, partitions: [partition] }]);
+          paused = true;
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        await heartbeat().catch(() => undefined);
+        delay = Math.min(delay * 2, this.opts.maxBackoffMs ?? 30_000);
+      }
+    }
+  }
+
+  async #deadLetter(plan: Plan): Promise<void> {
+    await this.#producer.send({
+      topic: this.opts.topics.dlq,
+      acks: -1,
+      messages: plan.dead.map(({ message, error }) => ({
+        key: message.key,
+        value: message.value,
+        headers: {
+          'crowsnest.error': error.slice(0, 4096),
+          'crowsnest.source.topic': plan.topic,
+          'crowsnest.source.partition': String(plan.partition),
+          'crowsnest.source.offset': message.offset,
+        },
+      })),
+    });
+    this.kmetrics.deadLettered.inc({ topic: plan.topic }, plan.dead.length);
+    this.log.warn({ topic: plan.topic, partition: plan.partition, count: plan.dead.length, first: plan.dead[0]?.error }, 'messages sent to the dead-letter topic');
+    plan.dead = []; // a retry of the inserts must not dead-letter them twice
+  }
+
+  /** Flushes what is planned, commits, and leaves the group. */
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    for (const [k, plan] of [...this.#plans]) {
+      await this.#withLock(k, async () => {
+        if (this.#plans.get(k) === plan) await this.#flush(k, plan, () => Promise.resolve());
+      }).catch((err: unknown) => this.log.warn({ err, partition: k }, 'flush at shutdown failed'));
+    }
+    this.#running = false;
+    await this.#consumer.disconnect();
+    await this.#producer.disconnect();
+  }
+}
