@@ -142,9 +142,10 @@ describe('OTLP through Kafka', () => {
     await consumer.subscribe({ topic: 'otlp_dlq', fromBeginning: true });
     const dead = await new Promise<{ value: Buffer | null; headers: Record<string, string> }>((resolve) => {
       void consumer.run({
-        eachMessage: async ({ message }) => {
+        eachMessage: ({ message }) => {
           const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
           resolve({ value: message.value, headers });
+          return Promise.resolve();
         },
       });
     });
