@@ -1,0 +1,345 @@
+/** ExportMetricsServiceRequest (OTLP/JSON) → otel_metrics_* rows, the same rows as proto-metrics.ts. */
+import { OtlpDecodeError, within } from './errors.ts';
+import {
+  attributes,
+  bool,
+  double,
+  doubleValue,
+  element,
+  get,
+  id,
+  int32,
+  int64,
+  int64Value,
+  list,
+  message,
+  resource,
+  scope,
+  str,
+  uint32,
+  type Obj,
+} from './json-common.ts';
+import { AGGREGATION_TEMPORALITY_ENUM } from './mapping.ts';
+import { newMetricTables, type MetricTables } from './proto-metrics.ts';
+import type { ResourceInfo, ScopeInfo } from './proto-common.ts';
+import type { Attrs, ExponentialHistogramRow, HistogramRow, SummaryRow } from './rows.ts';
+
+interface MetricInfo {
+  resource: ResourceInfo;
+  resourceSchemaUrl: string;
+  scope: ScopeInfo;
+  scopeSchemaUrl: string;
+  name: string;
+  description: string;
+  unit: string;
+}
+
+export function decodeMetricsJson(request: Obj): MetricTables {
+  const out = newMetricTables();
+  const resourceMetrics = list(request, 'resourceMetrics', 'resource_metrics');
+  for (let i = 0; i < resourceMetrics.length; i++) {
+    try {
+      const rm = element(resourceMetrics[i]);
+      const res = resource(rm);
+      const resourceSchemaUrl = str(rm, 'schemaUrl', 'schema_url');
+      const scopeMetrics = list(rm, 'scopeMetrics', 'scope_metrics');
+      for (let j = 0; j < scopeMetrics.length; j++) {
+        try {
+          const sm = element(scopeMetrics[j]);
+          const sc = scope(sm);
+          const scopeSchemaUrl = str(sm, 'schemaUrl', 'schema_url');
+          const metrics = list(sm, 'metrics');
+          for (let k = 0; k < metrics.length; k++) {
+            try {
+              const path = `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}]`;
+              metric(element(metrics[k]), res, resourceSchemaUrl, sc, scopeSchemaUrl, out, path);
+            } catch (err) {
+              throw within(err, `metrics[${k}]`);
+            }
+          }
+        } catch (err) {
+          throw within(err, `scopeMetrics[${j}]`);
+        }
+      }
+    } catch (err) {
+      throw within(err, `resourceMetrics[${i}]`);
+    }
+  }
+  return out;
+}
+
+const DATA_KEYS: readonly (readonly [camel: string, snake: string])[] = [
+  ['gauge', 'gauge'],
+  ['sum', 'sum'],
+  ['histogram', 'histogram'],
+  ['exponentialHistogram', 'exponential_histogram'],
+  ['summary', 'summary'],
+];
+
+function metric(
+  m: Obj,
+  resource: ResourceInfo,
+  resourceSchemaUrl: string,
+  scope: ScopeInfo,
+  scopeSchemaUrl: string,
+  out: MetricTables,
+  path: string,
+): void {
+  const info: MetricInfo = {
+    resource,
+    resourceSchemaUrl,
+    scope,
+    scopeSchemaUrl,
+    name: str(m, 'name'),
+    description: str(m, 'description'),
+    unit: str(m, 'unit'),
+  };
+  attributes(m, 'metadata');
+  let kind = -1;
+  let data: Obj | undefined;
+  for (let i = 0; i < DATA_KEYS.length; i++) {
+    const [camel, snake] = DATA_KEYS[i]!;
+    const d = message(m, camel, snake);
+    if (d === undefined) continue;
+    if (kind >= 0) throw new OtlpDecodeError('', `more than one of ${DATA_KEYS[kind]![0]} and ${camel} is set`);
+    kind = i;
+    data = d;
+  }
+  if (data === undefined) {
+    out.rejections.add(path, info.name);
+    return;
+  }
+  const field = DATA_KEYS[kind]![0];
+  try {
+    const points = list(data, 'dataPoints', 'data_points');
+    // Gauge and Summary have no temporality: a key of that name there is unknown, hence ignored.
+    const temporality =
+      kind >= 1 && kind <= 3
+        ? int32(data, 'aggregationTemporality', 'aggregation_temporality', AGGREGATION_TEMPORALITY_ENUM)
+        : 0;
+    const monotonic = kind === 1 ? bool(data, 'isMonotonic', 'is_monotonic') : false;
+    for (let i = 0; i < points.length; i++) {
+      try {
+        const p = element(points[i]);
+        switch (kind) {
+          case 0: {
+            const n = numberPoint(p);
+            out.gauge.push({ ...base(info, n), Value: n.value, Flags: n.flags });
+            break;
+          }
+          case 1: {
+            const n = numberPoint(p);
+            out.sum.push({
+              ...base(info, n),
+              Value: n.value,
+              Flags: n.flags,
+              AggregationTemporality: temporality,
+              IsMonotonic: monotonic,
+            });
+            break;
+          }
+          case 2:
+            out.histogram.push(histogramPoint(p, info, temporality));
+            break;
+          case 3:
+            out.exponentialHistogram.push(exponentialHistogramPoint(p, info, temporality));
+            break;
+          default:
+            out.summary.push(summaryPoint(p, info));
+        }
+      } catch (err) {
+        throw within(err, `dataPoints[${i}]`);
+      }
+    }
+  } catch (err) {
+    throw within(err, field);
+  }
+}
+
+interface PointCommon {
+  attrs: Attrs;
+  start: string;
+  time: string;
+  exemplars: Exemplars;
+}
+
+interface Exemplars {
+  attrs: Attrs[];
+  times: string[];
+  values: number[];
+  spanIds: string[];
+  traceIds: string[];
+}
+
+function common(p: Obj, attributesField: string): PointCommon {
+  const exemplars: Exemplars = { attrs: [], times: [], values: [], spanIds: [], traceIds: [] };
+  const items = list(p, 'exemplars');
+  for (let i = 0; i < items.length; i++) {
+    try {
+      const e = element(items[i]);
+      exemplars.attrs.push(attributes(e, 'filteredAttributes', 'filtered_attributes'));
+      exemplars.times.push(int64(e, 'timeUnixNano', 'time_unix_nano', false));
+      exemplars.values.push(numberValue(e));
+      // The exporter hex-encodes the raw id arrays: zeroes, not '', when absent.
+      exemplars.spanIds.push(id(e, 'spanId', 'span_id', 8, true));
+      exemplars.traceIds.push(id(e, 'traceId', 'trace_id', 16, true));
+    } catch (err) {
+      throw within(err, `exemplars[${i}]`);
+    }
+  }
+  return {
+    attrs: attributes(p, attributesField),
+    start: int64(p, 'startTimeUnixNano', 'start_time_unix_nano', false),
+    time: int64(p, 'timeUnixNano', 'time_unix_nano', false),
+    exemplars,
+  };
+}
+
+/** `as_double` / `as_int` (a oneof) of a NumberDataPoint or Exemplar → Float64, 0 when neither is set. */
+function numberValue(o: Obj): number {
+  const d = get(o, 'asDouble', 'as_double');
+  const i = get(o, 'asInt', 'as_int');
+  if (d !== undefined && i !== undefined) throw new OtlpDecodeError('', 'both asDouble and asInt are set');
+  if (d !== undefined) return doubleValue(d, 'asDouble');
+  // float64(int64): the exact decimal, rounded once.
+  if (i !== undefined) return Number(int64Value(i, 'asInt', true));
+  return 0;
+}
+
+function base(info: MetricInfo, p: PointCommon) {
+  return {
+    ResourceAttributes: info.resource.attrs,
+    ResourceSchemaUrl: info.resourceSchemaUrl,
+    ScopeName: info.scope.name,
+    ScopeVersion: info.scope.version,
+    ScopeAttributes: info.scope.attrs,
+    ScopeDroppedAttrCount: info.scope.droppedAttributesCount,
+    ScopeSchemaUrl: info.scopeSchemaUrl,
+    ServiceName: info.resource.serviceName,
+    MetricName: info.name,
+    MetricDescription: info.description,
+    MetricUnit: info.unit,
+    Attributes: p.attrs,
+    StartTimeUnix: p.start,
+    TimeUnix: p.time,
+    'Exemplars.FilteredAttributes': p.exemplars.attrs,
+    'Exemplars.TimeUnix': p.exemplars.times,
+    'Exemplars.Value': p.exemplars.values,
+    'Exemplars.SpanId': p.exemplars.spanIds,
+    'Exemplars.TraceId': p.exemplars.traceIds,
+  };
+}
+
+function numberPoint(p: Obj): PointCommon & { value: number; flags: number } {
+  const c = common(p, 'attributes');
+  return { ...c, value: numberValue(p), flags: uint32(p, 'flags') };
+}
+
+function u64List(o: Obj, camel: string, snake: string): string[] {
+  const values = list(o, camel, snake);
+  const out: string[] = [];
+  for (let i = 0; i < values.length; i++) {
+    try {
+      out.push(int64Value(values[i], '', false));
+    } catch (err) {
+      throw within(err, `${camel}[${i}]`);
+    }
+  }
+  return out;
+}
+
+function doubleList(o: Obj, camel: string, snake: string): number[] {
+  const values = list(o, camel, snake);
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    try {
+      out.push(doubleValue(values[i], ''));
+    } catch (err) {
+      throw within(err, `${camel}[${i}]`);
+    }
+  }
+  return out;
+}
+
+function histogramPoint(p: Obj, info: MetricInfo, temporality: number): HistogramRow {
+  const c = common(p, 'attributes');
+  return {
+    ...base(info, c),
+    Count: int64(p, 'count', undefined, false),
+    Sum: double(p, 'sum'),
+    BucketCounts: u64List(p, 'bucketCounts', 'bucket_counts'),
+    ExplicitBounds: doubleList(p, 'explicitBounds', 'explicit_bounds'),
+    Flags: uint32(p, 'flags'),
+    Min: double(p, 'min'),
+    Max: double(p, 'max'),
+    AggregationTemporality: temporality,
+  };
+}
+
+function buckets(p: Obj, field: string): { offset: number; counts: string[] } {
+  const b = message(p, field);
+  if (b === undefined) return { offset: 0, counts: [] };
+  try {
+    return { offset: int32(b, 'offset', undefined), counts: u64List(b, 'bucketCounts', 'bucket_counts') };
+  } catch (err) {
+    throw within(err, field);
+  }
+}
+
+function exponentialHistogramPoint(p: Obj, info: MetricInfo, temporality: number): ExponentialHistogramRow {
+  const c = common(p, 'attributes');
+  const positive = buckets(p, 'positive');
+  const negative = buckets(p, 'negative');
+  double(p, 'zeroThreshold', 'zero_threshold');
+  return {
+    ...base(info, c),
+    Count: int64(p, 'count', undefined, false),
+    Sum: double(p, 'sum'),
+    Scale: int32(p, 'scale', undefined),
+    ZeroCount: int64(p, 'zeroCount', 'zero_count', false),
+    PositiveOffset: positive.offset,
+    PositiveBucketCounts: positive.counts,
+    NegativeOffset: negative.offset,
+    NegativeBucketCounts: negative.counts,
+    Flags: uint32(p, 'flags'),
+    Min: double(p, 'min'),
+    Max: double(p, 'max'),
+    AggregationTemporality: temporality,
+  };
+}
+
+function summaryPoint(p: Obj, info: MetricInfo): SummaryRow {
+  const quantiles: number[] = [];
+  const values: number[] = [];
+  const qv = list(p, 'quantileValues', 'quantile_values');
+  for (let i = 0; i < qv.length; i++) {
+    try {
+      const q = element(qv[i]);
+      quantiles.push(double(q, 'quantile'));
+      values.push(double(q, 'value'));
+    } catch (err) {
+      throw within(err, `quantileValues[${i}]`);
+    }
+  }
+  return {
+    ResourceAttributes: info.resource.attrs,
+    ResourceSchemaUrl: info.resourceSchemaUrl,
+    ScopeName: info.scope.name,
+    ScopeVersion: info.scope.version,
+    ScopeAttributes: info.scope.attrs,
+    ScopeDroppedAttrCount: info.scope.droppedAttributesCount,
+    ScopeSchemaUrl: info.scopeSchemaUrl,
+    ServiceName: info.resource.serviceName,
+    MetricName: info.name,
+    MetricDescription: info.description,
+    MetricUnit: info.unit,
+    Attributes: attributes(p, 'attributes'),
+    StartTimeUnix: int64(p, 'startTimeUnixNano', 'start_time_unix_nano', false),
+    TimeUnix: int64(p, 'timeUnixNano', 'time_unix_nano', false),
+    Count: int64(p, 'count', undefined, false),
+    Sum: double(p, 'sum'),
+    'ValueAtQuantiles.Quantile': quantiles,
+    'ValueAtQuantiles.Value': values,
+    Flags: uint32(p, 'flags'),
+  };
+}
