@@ -125,19 +125,34 @@ describe('GET /api/v1/logs', () => {
     expect(late.body.logs.map((l) => l.body)).toEqual(['fatal: out of memory']);
   });
 
-  it('pages with a cursor without skipping or repeating records, equal timestamps included', async () => {
-    const seen: string[] = [];
+  async function pages(query: string, limit: number): Promise<{ bodies: string[]; pages: number }> {
+    const bodies: string[] = [];
     let cursor: string | undefined;
-    let pages = 0;
+    let n = 0;
     do {
-      const page = await search(`limit=3${cursor ? `&cursor=${cursor}` : ''}`);
-      seen.push(...page.logs.map((l) => l.body));
+      const page = await search(`${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.logs.length).toBeLessThanOrEqual(limit);
+      bodies.push(...page.logs.map((l) => l.body));
       cursor = page.nextCursor;
-      pages++;
-    } while (cursor !== undefined && pages < 10);
-    expect(pages).toBe(3);
-    expect(seen).toEqual((await search('limit=100')).logs.map((l) => l.body));
-    expect(new Set(seen).size).toBe(records.length);
+      n++;
+    } while (cursor !== undefined && n < 20);
+    return { bodies, pages: n };
+  }
+
+  it('pages with a cursor without skipping or repeating records, equal timestamps included', async () => {
+    const all = (await search('limit=100')).logs.map((l) => l.body);
+    expect(new Set(all).size).toBe(records.length);
+    for (const limit of [1, 2, 3, 7]) {
+      const r = await pages('', limit);
+      expect(r.bodies, `limit ${limit}`).toEqual(all);
+      expect(r.pages).toBe(Math.ceil(records.length / limit));
+    }
+  });
+
+  it('pages full-text results the same way', async () => {
+    const r = await pages('q=twin', 1);
+    expect(r.bodies.sort()).toEqual(['twin one', 'twin two']);
+    expect(r.pages).toBe(2);
   });
 
   it('rejects bad parameters with a message naming them', async () => {

@@ -36,7 +36,7 @@ export interface LogHistogramParams extends LogFilterParams {
 }
 
 /** Buckets a histogram aims for when no bucket width is given. */
-const TARGET_BUCKETS = 120;
+export const TARGET_BUCKETS = 120;
 
 const filterParams = {
   ...timeRangeParams,

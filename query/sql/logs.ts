@@ -30,9 +30,11 @@ export interface LogSearch extends LogFilters {
 
 /**
  * Tie-breaker for rows with equal timestamps, so pages neither skip nor repeat rows: a hash of what tells two
- * records apart. Records identical in all of these are indistinguishable to a reader anyway.
+ * records apart. The attribute maps are left out on purpose: hashing them means reading them for every
+ * candidate row, which defeats lazy materialization (maps read only for the rows returned) and made a search
+ * several times slower; records identical in all of these and in time are indistinguishable to a reader anyway.
  */
-const ROW_HASH = unsafeRaw('cityHash64(ServiceName, Body, TraceId, SpanId, SeverityNumber, LogAttributes)');
+const ROW_HASH = unsafeRaw('cityHash64(ServiceName, Body, TraceId, SpanId, SeverityNumber)');
 
 const LOG_COLUMNS = unsafeRaw(`toString(toUnixTimestamp64Nano(Timestamp)) AS timeUnixNano,
   Timestamp AS time,
@@ -62,8 +64,20 @@ export function textConditions(q: string): Sql[] {
   return c;
 }
 
+/**
+ * otel_logs is ordered by (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp). ClickHouse does not derive
+ * a bound on the first key column from a bound on Timestamp (a measured 84 of 84 granules read for a one-second
+ * window), so the five-minute bounds are stated too: the primary index then skips everything outside.
+ */
+function fiveMinuteBounds(from: Sql | undefined, to: Sql | undefined): Sql[] {
+  const c: Sql[] = [];
+  if (from) c.push(sql`toStartOfFiveMinutes(Timestamp) >= toStartOfFiveMinutes(${from})`);
+  if (to) c.push(sql`toStartOfFiveMinutes(Timestamp) <= toStartOfFiveMinutes(${to})`);
+  return c;
+}
+
 export function logConditions(f: LogFilters): Sql[] {
-  const c: Sql[] = [within('Timestamp', f.range)];
+  const c: Sql[] = [within('Timestamp', f.range), ...fiveMinuteBounds(ts(f.range.startNs), ts(f.range.endNs))];
   if (f.service !== undefined) c.push(sql`ServiceName = ${param('String', f.service)}`);
   if (f.minSeverity !== undefined) c.push(sql`SeverityNumber >= ${param('UInt8', f.minSeverity)}`);
   if (f.traceId !== undefined) c.push(sql`TraceId = ${param('String', f.traceId)}`);
@@ -73,29 +87,52 @@ export function logConditions(f: LogFilters): Sql[] {
 }
 
 /**
- * Newest records first. Reads `limit + 1` rows so the route can tell whether a next page exists; the page after
- * a cursor continues strictly below (timestamp, row hash). The `Timestamp <= cursor` bound is stated on its own
- * so it prunes partitions and granules.
+ * Newest records first, `limit + 1` rows so the route can tell whether a next page exists. The page after a
+ * cursor continues strictly below (timestamp, row hash); the `Timestamp <= cursor` bound is stated on its own so
+ * it prunes partitions and granules.
+ *
+ * Without full text, a cheap pre-pass (`boundary`: reading only Timestamp and the cheap filter columns) finds the
+ * time of the (limit+1)-th record, and the main read, which hashes bodies for the tie-break, covers only
+ * [boundary, end]: about a page of rows instead of the whole range (24 ms instead of 180 ms for an hour of
+ * 5M/day). With full text the filter itself reads the bodies, so a pre-pass would do that work twice.
  */
 export function logSearchSql(db: string, s: LogSearch): Sql {
   const c = logConditions(s);
   if (s.cursor !== undefined) {
     const at = ts(s.cursor.tsNs);
-    c.push(sql`Timestamp <= ${at}`);
+    c.push(sql`Timestamp <= ${at}`, ...fiveMinuteBounds(undefined, at));
     c.push(sql`(Timestamp < ${at} OR ${ROW_HASH} < ${param('UInt64', s.cursor.hash)})`);
   }
-  return sql`SELECT ${LOG_COLUMNS},
+  const limit = param('UInt32', s.limit + 1);
+  let pre = unsafeRaw('');
+  if (s.q === undefined || s.q === '') {
+    const below = [...logConditions(s)];
+    if (s.cursor !== undefined) below.push(sql`Timestamp < ${ts(s.cursor.tsNs)}`);
+    pre = sql`WITH (SELECT min(Timestamp) FROM (
+    SELECT Timestamp FROM ${table(db, 'otel_logs')}
+    ${where(below)}
+    ORDER BY Timestamp DESC
+    LIMIT ${limit}
+  )) AS boundary
+`;
+    // Rows below the boundary cannot be on this page: the page holds rows at the cursor time and the newest
+    // limit+1 rows below it, all at or after the boundary.
+    c.push(sql`Timestamp >= boundary`, ...fiveMinuteBounds(unsafeRaw('boundary'), undefined));
+  }
+  return sql`${pre}SELECT ${LOG_COLUMNS},
   ${ROW_HASH} AS rowHash
 FROM ${table(db, 'otel_logs')}
 ${where(c)}
 ORDER BY Timestamp DESC, rowHash DESC
-LIMIT ${param('UInt32', s.limit + 1)}`;
+LIMIT ${limit}`;
 }
 
-/** Severity class of a SeverityNumber, per the OTel ranges. */
-const SEVERITY_CLASS = unsafeRaw(
-  "multiIf(SeverityNumber >= 21, 'FATAL', SeverityNumber >= 17, 'ERROR', SeverityNumber >= 13, 'WARN', SeverityNumber >= 9, 'INFO', SeverityNumber >= 5, 'DEBUG', SeverityNumber >= 1, 'TRACE', 'UNSPECIFIED')",
-);
+/**
+ * Severity class of a SeverityNumber per the OTel ranges (1-4 TRACE … 21-24 FATAL, 0 UNSPECIFIED), grouped as a
+ * number and named only on the few result rows: grouping by the name string was 2.5× slower over 5M rows.
+ */
+const SEVERITY_CLASS = unsafeRaw('intDiv(SeverityNumber + 3, 4)');
+const SEVERITY_NAME = unsafeRaw("['UNSPECIFIED', 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'][least(severityClass, 6) + 1]");
 
 /**
  * Records per bucket (epoch-aligned, `bucketMs` wide), every bucket of the range present (`WITH FILL`), and
@@ -114,12 +151,12 @@ ${where(logConditions(f))}
 GROUP BY t
 ORDER BY t ${fill}`;
   }
-  return sql`SELECT t, sum(c) AS count, CAST(mapFromArrays(groupArray(severity), groupArray(c)), 'Map(String, Float64)') AS bySeverity
+  return sql`SELECT t, sum(c) AS count, CAST(mapFromArrays(groupArray(${SEVERITY_NAME}), groupArray(c)), 'Map(String, Float64)') AS bySeverity
 FROM (
-  SELECT ${bucket} AS t, ${SEVERITY_CLASS} AS severity, toFloat64(count()) AS c
+  SELECT ${bucket} AS t, ${SEVERITY_CLASS} AS severityClass, toFloat64(count()) AS c
   FROM ${table(db, 'otel_logs')}
   ${where(logConditions(f))}
-  GROUP BY t, severity
+  GROUP BY t, severityClass
 )
 GROUP BY t
 ORDER BY t ${fill}`;
