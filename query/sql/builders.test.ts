@@ -69,6 +69,14 @@ describe('log SQL', () => {
     expect(Object.values(r.params)).toEqual(expect.arrayContaining(['connection', 'refused', 'x', 'drop', 'table', 'otel', 'traces']));
     expect(r).toMatchSnapshot();
   });
+  it('search without full text finds the page boundary first', () => {
+    const r = rendered(
+      logSearchSql(DB, { range, service: EVIL, attrs: [], limit: 50, cursor: { tsNs: 1_700_000_100_000_000_001n, hash: '42' } }),
+    );
+    expect(r.text).toContain('AS boundary');
+    expect(r.text).toContain('Timestamp >= boundary');
+    expect(r).toMatchSnapshot();
+  });
   it('a single word needs no phrase check', () => {
     const r = rendered(logSearchSql(DB, { range, attrs: [], q: 'Timeout', limit: 10 }));
     expect(r.text).toContain('hasToken');

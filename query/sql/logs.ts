@@ -107,7 +107,7 @@ export function logSearchSql(db: string, s: LogSearch): Sql {
   let pre = unsafeRaw('');
   if (s.q === undefined || s.q === '') {
     const below = [...logConditions(s)];
-    if (s.cursor !== undefined) below.push(sql`Timestamp < ${ts(s.cursor.tsNs)}`);
+    if (s.cursor !== undefined) below.push(sql`Timestamp < ${ts(s.cursor.tsNs)}`, ...fiveMinuteBounds(undefined, ts(s.cursor.tsNs)));
     pre = sql`WITH (SELECT min(Timestamp) FROM (
     SELECT Timestamp FROM ${table(db, 'otel_logs')}
     ${where(below)}
