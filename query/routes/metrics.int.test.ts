@@ -118,7 +118,22 @@ const exp = (k: number, count: number, s: number): ExponentialHistogramRow => ({
   Max: 0,
   AggregationTemporality: 2,
 });
-const exps = [exp(-1, 0, 0), exp(3, 8, 20)];
+/** Scale 0 (base 2): positive bucket i is (2^i, 2^(i+1)], negative bucket i is [-2^(i+1), -2^i). */
+const expSized = (k: number, pos: number[], neg: number[], zero: number): ExponentialHistogramRow => ({
+  ...exp(k, pos.reduce((a, b) => a + b, 0) + neg.reduce((a, b) => a + b, 0) + zero, 0),
+  MetricName: 'exp.size',
+  Scale: 0,
+  ZeroCount: String(zero),
+  PositiveBucketCounts: pos.map(String),
+  NegativeBucketCounts: neg.map(String),
+});
+const exps = [
+  exp(-1, 0, 0),
+  exp(3, 8, 20),
+  expSized(-1, [0, 0], [0], 0),
+  expSized(3, [2, 2], [1], 1), // step 0 gains: one in [-2,-1), one at 0, two in (1,2], two in (2,4]
+  expSized(7, [2, 6], [1], 1), // step 1 gains: four in (2,4]
+];
 
 let h: Harness;
 
@@ -162,6 +177,7 @@ describe('GET /api/v1/metrics', () => {
     expect(r.status).toBe(200);
     expect(r.body.metrics.map((m) => [m['name'], m['type'], m['temporality'], m['monotonic']])).toEqual([
       ['exp.latency', 'exponential_histogram', 'cumulative', false],
+      ['exp.size', 'exponential_histogram', 'cumulative', false],
       ['gc.pause', 'summary', 'unspecified', false],
       ['http.server.duration', 'histogram', 'cumulative', false],
       ['http.server.requests', 'sum', 'cumulative', true],
@@ -169,7 +185,7 @@ describe('GET /api/v1/metrics', () => {
       ['memory.usage', 'gauge', 'unspecified', false],
       ['rpc.duration', 'histogram', 'delta', false],
     ]);
-    expect(r.body.metrics[3]).toEqual({
+    expect(r.body.metrics[4]).toEqual({
       name: 'http.server.requests',
       type: 'sum',
       unit: '{request}',
@@ -289,6 +305,15 @@ describe('GET /api/v1/metrics/query: summaries and exponential histograms', () =
     expect(values(await query('name=gc.pause&agg=p99', 1))).toEqual([[0.95]]);
     expect((await query('name=gc.pause&agg=p90', 1)).series).toEqual([]);
     expect(values(await query('name=gc.pause&agg=avg', 1))).toEqual([[0.25]]);
+  });
+  it('exponential histogram quantiles from bucket bounds base^i, a zero bucket at 0 and negative buckets', async () => {
+    // Step 0, 6 observations: p10 rank 0.6 in [-2,-1): -2 + 1 × 0.6; p50 rank 3 in (1,2] with 2 below: 1 + 1 × 1/2;
+    // p90 rank 5.4 in (2,4] with 4 below: 2 + 2 × 1.4/2. Step 1, 4 observations all in (2,4]: 2 + 2 × rank/4.
+    expect(values(await query('name=exp.size&agg=quantile&q=0.1', 1))).toEqual([[-1.4]]);
+    expect(values(await query('name=exp.size&agg=p50', 2))).toEqual([[1.5, 3]]);
+    expect(values(await query('name=exp.size&agg=p90', 2))).toEqual([[3.4, 3.8]]);
+    // p25: rank 1.5 falls on the zero bucket.
+    expect(Math.abs(values(await query('name=exp.size&agg=quantile&q=0.25', 1))[0]![0]!)).toBeLessThan(1e-12);
   });
   it('exponential histograms: count, sum, avg', async () => {
     expect(values(await query('name=exp.latency&agg=count', 1))).toEqual([[8]]);

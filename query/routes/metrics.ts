@@ -182,7 +182,7 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
           '- sum, delta: rate (sum per step / step seconds), increase (sum per step).',
           '- sum, cumulative non-monotonic: the gauge aggregations, or rate/increase of the net change.',
           '- histogram: quantile (p50, p90, p95, p99, or quantile with q), as Prometheus histogram_quantile from the bucket counts gained during the step, merged across series, linear interpolation within a bucket; avg (sum/count), count, sum, rate (observations per second).',
-          '- exponential_histogram: avg, count, sum, rate.',
+          '- exponential_histogram: avg, count, sum, rate, quantile (p50 … or q; buckets (base^i, base^(i+1)] with base 2^(2^-scale), the zero bucket at 0, then as histograms).',
           '- summary: quantile (the stored quantile values; p50 … or q), avg, count, sum, rate.',
           'Buckets are epoch-aligned, step wide; the range is widened to whole buckets.',
         ].join('\n'),

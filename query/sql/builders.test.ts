@@ -131,6 +131,8 @@ describe('metric SQL', () => {
     ['delta histogram rate', kinds['deltaHistogram']!, 'rate'],
     ['summary p99', kinds['summary']!, 'quantile', 0.99],
     ['exponential histogram count', kinds['exponential']!, 'count'],
+    ['exponential histogram p90', kinds['exponential']!, 'quantile', 0.9],
+    ['delta exponential histogram p50', { type: 'exponential_histogram', temporality: 1, monotonic: false }, 'quantile', 0.5],
   ];
   for (const [name, kind, agg, q] of cases) {
     it(name, () => {

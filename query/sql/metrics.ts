@@ -48,7 +48,7 @@ export function allowedAggs(k: MetricKind): readonly Agg[] {
     case 'histogram':
       return ['quantile', 'avg', 'count', 'sum', 'rate'];
     case 'exponential_histogram':
-      return ['avg', 'count', 'sum', 'rate'];
+      return ['avg', 'count', 'sum', 'rate', 'quantile'];
     case 'summary':
       return ['quantile', 'avg', 'count', 'sum', 'rate'];
   }
@@ -335,6 +335,74 @@ function histogramQuantilePoints(db: string, m: MetricQuery): Sql {
 }
 
 /**
+ * Exponential histogram quantile. Buckets become explicit ones keyed by their bounds (base = 2^(2^-scale);
+ * positive bucket i covers (base^i, base^(i+1)], negative bucket i covers [-base^(i+1), -base^i), the zero
+ * bucket is a point mass at 0), then merge and interpolate exactly as explicit histograms do. Each bucket also
+ * contributes its lower bound with a zero count, so a bucket whose neighbour is absent still interpolates from
+ * its own lower bound, and a +Inf key with a zero count closes the list (histogram_quantile expects one).
+ * Cumulative points become per-series increases first, bucket index by bucket index (`mapSubtract`); a change
+ * of scale, start time or a falling count is a reset.
+ */
+function expHistogramQuantilePoints(db: string, m: MetricQuery): Sql {
+  const q = m.q ?? 0.5;
+  const posMap = unsafeRaw(
+    'mapFromArrays(arrayMap(j -> toInt32(PositiveOffset + j), range(length(PositiveBucketCounts))), arrayMap(x -> toFloat64(x), PositiveBucketCounts))',
+  );
+  const negMap = unsafeRaw(
+    'mapFromArrays(arrayMap(j -> toInt32(NegativeOffset + j), range(length(NegativeBucketCounts))), arrayMap(x -> toFloat64(x), NegativeBucketCounts))',
+  );
+  // From per-point (or per-increase) maps dPos, dNeg, the zero count dZero and Scale: keys and counts.
+  const keysAndCounts = unsafeRaw(`exp2(exp2(-Scale)) AS base,
+        arrayConcat(
+          arrayMap(i -> -pow(base, i + 1), mapKeys(dNeg)), arrayMap(i -> -pow(base, i), mapKeys(dNeg)),
+          [-1e-300, 0.],
+          arrayMap(i -> pow(base, i), mapKeys(dPos)), arrayMap(i -> pow(base, i + 1), mapKeys(dPos)),
+          [inf]) AS keys,
+        arrayConcat(
+          arrayMap(x -> 0., mapKeys(dNeg)), arrayMap(x -> greatest(x, 0.), mapValues(dNeg)),
+          [0., greatest(dZero, 0.)],
+          arrayMap(x -> 0., mapKeys(dPos)), arrayMap(x -> greatest(x, 0.), mapValues(dPos)),
+          [0.]) AS counts`);
+  let perPoint: Sql;
+  if (m.kind.temporality === DELTA) {
+    const p = parts(db, m, false);
+    perPoint = sql`SELECT ${p.labels} AS labels, ${p.bucket} AS t, Scale, ${posMap} AS dPos, ${negMap} AS dNeg, toFloat64(ZeroCount) AS dZero,
+        ${keysAndCounts}
+      FROM ${p.from}
+      ${p.where}`;
+  } else {
+    const p = parts(db, m, true);
+    perPoint = sql`SELECT labels, t, Scale,
+        StartTimeUnix != prevStart OR cnt < assumeNotNull(prevCount) OR Scale != prevScale AS isReset,
+        if(isReset, pos, mapSubtract(pos, prevPos)) AS dPos,
+        if(isReset, neg, mapSubtract(neg, prevNeg)) AS dNeg,
+        if(isReset, zero, zero - prevZero) AS dZero,
+        ${keysAndCounts}
+      FROM (
+        SELECT ${p.labels} AS labels, ${p.bucket} AS t, ${SERIES} AS series, TimeUnix, StartTimeUnix, Scale,
+          toFloat64(Count) AS cnt, ${posMap} AS pos, ${negMap} AS neg, toFloat64(ZeroCount) AS zero,
+          lagInFrame(${posMap}) OVER w AS prevPos,
+          lagInFrame(${negMap}) OVER w AS prevNeg,
+          lagInFrame(toFloat64(ZeroCount)) OVER w AS prevZero,
+          lagInFrame(toNullable(toFloat64(Count))) OVER w AS prevCount,
+          lagInFrame(Scale) OVER w AS prevScale,
+          lagInFrame(StartTimeUnix) OVER w AS prevStart
+        FROM ${p.from}
+        ${p.where}
+        ${WINDOW}
+      )
+      WHERE prevCount IS NOT NULL AND t >= ${p.firstBucket}`;
+  }
+  return sql`SELECT labels, t, ${histogramQuantileColumns(q, 'merged.1', 'merged.2', 'v')}
+  FROM (
+    SELECT labels, t, sumMap(keys, counts, arrayMap(x -> toUInt8(1), counts)) AS merged FROM (
+      ${perPoint}
+    )
+    GROUP BY labels, t
+  )`;
+}
+
+/**
  * A summary's stored quantile: each true series' latest value in the bucket, averaged across the series of a
  * label set (summaries cannot be merged exactly; the average is the usual approximation). A quantile the
  * summary does not store gives no points.
@@ -363,7 +431,7 @@ function points(db: string, m: MetricQuery): Sql {
     case 'histogram':
       return m.agg === 'quantile' ? histogramQuantilePoints(db, m) : countSumPoints(db, m);
     case 'exponential_histogram':
-      return countSumPoints(db, m);
+      return m.agg === 'quantile' ? expHistogramQuantilePoints(db, m) : countSumPoints(db, m);
     case 'summary':
       return m.agg === 'quantile' ? summaryQuantilePoints(db, m) : countSumPoints(db, m);
   }
