@@ -121,6 +121,7 @@ export async function buildQueryApp(deps: QueryDeps): Promise<FastifyInstance> {
   }
   if (deps.pipeline !== undefined) await app.register(pipelineRoutes, { pipeline: deps.pipeline, prefix: API_PREFIX });
 
-  await app.ready();
+  // Not made ready here: the caller may still register plugins (the UI's static files) before listen()/inject().
+  // A pino Logger instance types the app as FastifyInstance<…, Logger>; callers only need the base logger type.
   return app as unknown as FastifyInstance;
 }
