@@ -45,14 +45,14 @@ export function createKafka(config: Config, role: string, log: Logger): Kafka {
     requestTimeout: 10_000,
     // Short client-side retries: callers own the long-term retry policy (503 to OTLP clients, writer backoff).
     retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
-    logLevel: logLevel.WARN,
+    logLevel: log.isLevelEnabled('debug') ? logLevel.INFO : logLevel.WARN,
     logCreator:
       () =>
       ({ level, log: entry }) => {
         const { message, ...rest } = entry;
         if (level <= logLevel.ERROR) klog.error(rest, message);
         else if (level === logLevel.WARN) klog.warn(rest, message);
-        else klog.debug(rest, message);
+        else klog.debug(rest, message); // kafkajs INFO (joins, restarts) is our debug
       },
   };
   if (ssl !== undefined) kafkaConfig.ssl = ssl;

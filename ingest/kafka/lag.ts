@@ -19,7 +19,9 @@ export interface PartitionLag {
 export interface PipelineSnapshot {
   transport: 'kafka';
   groupId: string;
+  /** When the last successful reading was taken. */
   updatedAt: string | null;
+  /** Why the latest poll failed; the figures are then those of `updatedAt`, not current. */
   error: string | null;
   topics: { topic: string; lag: number; partitions: PartitionLag[] }[];
   totals: { produced: number; consumed: number; deadLettered: number; writerRetries: number };
@@ -59,8 +61,13 @@ export class LagMonitor {
   start(): void {
     const tick = () => {
       this.poll().catch((err: unknown) => {
+        // Keep the last reading but say it is not current; reconnect on the next poll (a broker restart
+        // leaves the admin client's connections dead).
         this.#snapshot = { ...this.#snapshot, error: (err as Error).message };
         this.log.debug({ err }, 'lag poll failed');
+        const admin = this.#admin;
+        this.#admin = undefined;
+        admin?.disconnect().catch(() => undefined);
       });
     };
     tick();

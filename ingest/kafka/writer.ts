@@ -59,7 +59,7 @@ export class KafkaWriter {
   /** One chain per partition: eachBatch and the age timer never touch a partition's plan at once. */
   readonly #locks = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
-  #running = false;
+  #closing = false;
 
   constructor(
     kafka: Kafka,
@@ -71,7 +71,11 @@ export class KafkaWriter {
   ) {
     this.#consumer = kafka.consumer({
       groupId: opts.groupId,
-      sessionTimeout: 30_000,
+      // After a broker restart the coordinator keeps the old member until its session expires, and a rejoin
+      // waits for that: shorter timeouts mean faster recovery. A writer that overruns them while retrying
+      // ClickHouse is only removed from the group; its uncommitted range is replayed from the ledger.
+      sessionTimeout: 15_000,
+      rebalanceTimeout: 20_000,
       heartbeatInterval: 3000,
       maxBytesPerPartition: 16 * 1024 * 1024,
       maxBytes: 64 * 1024 * 1024,
@@ -91,7 +95,6 @@ export class KafkaWriter {
     await this.#producer.connect();
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topics: Object.values(this.opts.topics.bySignal), fromBeginning: true });
-    this.#running = true;
     await this.#consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -114,6 +117,7 @@ export class KafkaWriter {
     const { batch } = payload;
     const heartbeat = () => payload.heartbeat();
     const k = key(batch.topic, batch.partition);
+    this.log.debug({ partition: k, first: batch.firstOffset(), count: batch.messages.length }, 'batch');
     await this.#withLock(k, async () => {
       for (const message of batch.messages) {
         if (!payload.isRunning() || payload.isStale()) return;
@@ -183,11 +187,18 @@ export class KafkaWriter {
     }
   }
 
-  /** Steps 1–4 of the module doc; retries until done or the writer stops. */
+  /**
+   * Steps 1–4 of the module doc. Steps 1–3 are retried with capped backoff while ClickHouse (or the DLQ) is
+   * unavailable, with the partition paused. Step 4 is tried once: when the commit fails (broker gone, group
+   * rebalancing) the plan is simply dropped, because whoever reads the partition next from the committed offset
+   * replays the recorded range with the same tokens. Retrying the commit here instead would hold the partition
+   * lock that the consumer needs to rejoin its group — a deadlock.
+   */
   async #flush(k: string, plan: Plan, heartbeat: () => Promise<void>): Promise<void> {
     const { topic, partition } = plan;
     let delay = 200;
     let paused = false;
+    let attempts = 0;
     for (;;) {
       try {
         if (plan.replayUntil === undefined) {
@@ -197,10 +208,9 @@ export class KafkaWriter {
           );
           plan.replayUntil = plan.last; // from here on a retry is a replay of this exact range
         }
-        // The recorded range, not the messages seen: tokens and the commit must match what the ledger says.
-        const end = plan.replayUntil;
-        const range = `${plan.first}-${end}`;
         if (plan.dead.length > 0) await this.#deadLetter(plan);
+        // The recorded range, not the messages seen: tokens and the commit must match what the ledger says.
+        const range = `${plan.first}-${plan.replayUntil}`;
         for (const [table, lines] of plan.lines) {
           const started = performance.now();
           await insertJsonLines(this.store.client, `${this.opts.database}.${table}`, lines, {
@@ -212,12 +222,11 @@ export class KafkaWriter {
           this.metrics.batchRows.observe({ table }, lines.length);
           this.metrics.written.inc({ table }, lines.length);
         }
-        await this.#consumer.commitOffsets([{ topic, partition, offset: (end + 1n).toString() }]);
-        this.#plans.delete(k);
-        if (paused) this.#consumer.resume([{ topic, partitions: [partition] }]);
-        return;
+        break;
       } catch (e) {
-        if (!this.#running) throw e;
+        attempts++;
+        // Stopping: leave the rest to the next owner of the partition (nothing of this plan is committed).
+        if (this.#closing && attempts >= 3) throw e;
         this.kmetrics.retries.inc({ topic });
         this.log.warn({ topic, partition, first: plan.first.toString(), err: (e as Error).message, retryInMs: delay }, 'flush failed; retrying');
         if (!paused) {
@@ -228,6 +237,15 @@ export class KafkaWriter {
         await heartbeat().catch(() => undefined);
         delay = Math.min(delay * 2, this.opts.maxBackoffMs ?? 30_000);
       }
+    }
+    if (this.#plans.get(k) === plan) this.#plans.delete(k);
+    if (paused) this.#consumer.resume([{ topic, partitions: [partition] }]);
+    const last = plan.replayUntil ?? plan.last; // always set by now: the ledger step ran
+    try {
+      await this.#consumer.commitOffsets([{ topic, partition, offset: (last + 1n).toString() }]);
+      this.log.debug({ topic, partition, first: plan.first.toString(), last: last.toString() }, 'committed');
+    } catch (e) {
+      this.log.warn({ topic, partition, err: (e as Error).message }, 'offset commit failed; the range will be replayed from the ledger');
     }
   }
 
@@ -253,13 +271,13 @@ export class KafkaWriter {
 
   /** Flushes what is planned, commits, and leaves the group. */
   async close(): Promise<void> {
+    this.#closing = true;
     if (this.#timer) clearInterval(this.#timer);
     for (const [k, plan] of [...this.#plans]) {
       await this.#withLock(k, async () => {
         if (this.#plans.get(k) === plan) await this.#flush(k, plan, () => Promise.resolve());
       }).catch((err: unknown) => this.log.warn({ err, partition: k }, 'flush at shutdown failed'));
     }
-    this.#running = false;
     await this.#consumer.disconnect();
     await this.#producer.disconnect();
   }
