@@ -24,6 +24,7 @@ import { BatchWriter } from '../pipeline/writer.ts';
 import { GrpcReceiver } from '../receivers/grpc.ts';
 import { buildHttpReceiver } from '../receivers/http.ts';
 import { type Store, createStore } from '../storage/client.ts';
+import { type Codecs, loadCodecs } from '../storage/codecs.ts';
 import { migrate } from '../storage/migrate.ts';
 import { buildQueryApp } from '../../query/app.ts';
 
@@ -77,12 +78,14 @@ export async function startPlatform(config: Config, log: Logger, requested: Read
   const ports = { otlpHttp: 0, otlpGrpc: 0, http: 0 };
   try {
     let store: Store | undefined;
+    let codecs: Codecs | undefined;
     if (roles.has('writer') || roles.has('query')) {
       const s = createStore({ dataDir: config.dataDir, clickhouseUrl: config.clickhouseUrl, database: config.clickhouseDatabase });
       store = s;
       stops.push(() => s.close());
       const ttlDays = { traces: config.tracesTtlDays, logs: config.logsTtlDays, metrics: config.metricsTtlDays };
       await migrate(s, { database: config.clickhouseDatabase, cluster: config.clickhouseCluster, ttlDays }, log.child({ component: 'migrate' }));
+      if (roles.has('writer')) codecs = await loadCodecs(s, config.clickhouseDatabase);
     }
 
     const kafka = kafkaOn ? createKafka(config, [...roles].join('-'), log) : undefined;
@@ -112,12 +115,12 @@ export async function startPlatform(config: Config, log: Logger, requested: Read
     ports.http = portOf(app);
 
     let batchWriter: BatchWriter | undefined;
-    if (roles.has('writer') && store) {
+    if (roles.has('writer') && store && codecs) {
       if (kafka && kmetrics) {
         const writer = new KafkaWriter(
           kafka,
           store,
-          { database: config.clickhouseDatabase, groupId: config.kafkaGroupId, topics, maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs },
+          { database: config.clickhouseDatabase, codecs, groupId: config.kafkaGroupId, topics, maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs },
           metrics,
           kmetrics,
           log.child({ component: 'kafka-writer' }),
@@ -125,7 +128,7 @@ export async function startPlatform(config: Config, log: Logger, requested: Read
         await writer.start();
         stops.push(() => writer.close());
       } else {
-        const writer = new BatchWriter(store.client, { database: config.clickhouseDatabase, maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs }, metrics, log.child({ component: 'writer' }));
+        const writer = new BatchWriter(store, { database: config.clickhouseDatabase, codecs, maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs }, metrics, log.child({ component: 'writer' }));
         batchWriter = writer;
         stops.push(() => writer.close());
       }

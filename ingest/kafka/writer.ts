@@ -19,7 +19,8 @@ import type { Logger } from 'pino';
 import type { PlatformMetrics } from '../core/metrics.ts';
 import { OtlpDecodeError, decodeProtobuf } from '../otlp/decode.ts';
 import type { TableName } from '../otlp/rows.ts';
-import { insertJsonLines } from '../pipeline/insert.ts';
+import { insertRows } from '../pipeline/insert.ts';
+import type { Codecs } from '../storage/codecs.ts';
 import type { Store } from '../storage/client.ts';
 import { ident, param, sql } from '../storage/sql.ts';
 import { type Topics, signalOfTopic } from './client.ts';
@@ -27,6 +28,7 @@ import type { KafkaMetrics } from './metrics.ts';
 
 export interface KafkaWriterOptions {
   database: string;
+  codecs: Codecs;
   groupId: string;
   topics: Topics;
   maxRows: number;
@@ -44,7 +46,7 @@ interface Plan {
   last: bigint;
   /** Set when replaying a plan found in the ledger: the plan must end exactly here. */
   replayUntil: bigint | undefined;
-  lines: Map<TableName, string[]>;
+  tableRows: Map<TableName, unknown[]>;
   rows: number;
   dead: { message: KafkaMessage; error: string }[];
   startedAt: number;
@@ -152,7 +154,7 @@ export class KafkaWriter {
     );
     const replayUntil = found ? BigInt(found.last) : undefined;
     if (replayUntil !== undefined) this.log.warn({ topic, partition, first: first.toString(), last: found!.last }, 'replaying a planned batch');
-    return { topic, partition, first, last: first - 1n, replayUntil, lines: new Map(), rows: 0, dead: [], startedAt: Date.now() };
+    return { topic, partition, first, last: first - 1n, replayUntil, tableRows: new Map(), rows: 0, dead: [], startedAt: Date.now() };
   }
 
   #addMessage(plan: Plan, message: KafkaMessage): void {
@@ -166,9 +168,9 @@ export class KafkaWriter {
       const decoded = decodeProtobuf(signal, message.value);
       for (const [table, rows] of Object.entries(decoded.tables) as [TableName, unknown[]][]) {
         if (!rows?.length) continue;
-        let lines = plan.lines.get(table);
-        if (!lines) plan.lines.set(table, (lines = []));
-        for (const row of rows) lines.push(JSON.stringify(row));
+        let list = plan.tableRows.get(table);
+        if (!list) plan.tableRows.set(table, (list = []));
+        for (const row of rows) list.push(row);
         plan.rows += rows.length;
       }
     } catch (e) {
@@ -211,9 +213,9 @@ export class KafkaWriter {
         if (plan.dead.length > 0) await this.#deadLetter(plan);
         // The recorded range, not the messages seen: tokens and the commit must match what the ledger says.
         const range = `${plan.first}-${plan.replayUntil}`;
-        for (const [table, lines] of plan.lines) {
+        for (const [table, lines] of plan.tableRows) {
           const started = performance.now();
-          await insertJsonLines(this.store.client, `${this.opts.database}.${table}`, lines, {
+          await insertRows(this.store, `${this.opts.database}.${table}`, this.opts.codecs.get(table)!, lines, {
             insert_deduplicate: 1,
             insert_deduplication_token: `${topic}:${partition}:${range}:${table}`,
             deduplicate_blocks_in_dependent_materialized_views: 1,

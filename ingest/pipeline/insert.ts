@@ -1,21 +1,43 @@
 /**
- * The insert primitive both writers use: rows already serialized as JSONEachRow lines, sent with `exec` and a
- * byte stream (not `insert`, which takes row objects and would stringify them again).
+ * The insert primitive both writers use: row objects encoded as RowBinary with the table's codec.
+ *
+ * - ClickHouse server: `exec` of `INSERT … FORMAT RowBinary` with the bytes as the body.
+ * - Embedded chDB: the bytes go to a scratch file and the engine reads it with `file(path, RowBinary, …)`.
+ *   chDB's inline insert path carries the data inside the query text as a string, which cannot hold binary data
+ *   and measured 4× slower even for text formats (20k vs 82k spans/s for 1 KB JSON rows).
+ * RowBinary rather than JSONEachRow: the engine parsed JSON at ~54k spans/s at best here, which capped ingest.
+ * Either way it is one statement through @clickhouse/client, so insert settings (deduplication tokens) apply.
  */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import type { ClickHouseSettings } from '@clickhouse/client';
+import type { Store } from '../storage/client.ts';
+import type { TableCodec } from '../storage/rowbinary.ts';
+import { param, sql, unsafeRaw } from '../storage/sql.ts';
 
-export async function insertJsonLines(
-  client: ClickHouseClient,
-  table: string,
-  lines: readonly string[],
-  settings?: ClickHouseSettings,
-): Promise<void> {
-  if (lines.length === 0) return;
-  const result = await client.exec({
-    query: `INSERT INTO ${table} FORMAT JSONEachRow`,
-    values: Readable.from([Buffer.from(lines.join('\n'))], { objectMode: false }),
+/** Inserts `rows` into `table` (a `database.table` name the code chose, never user input). */
+export async function insertRows(store: Store, table: string, codec: TableCodec, rows: readonly unknown[], settings?: ClickHouseSettings): Promise<void> {
+  if (rows.length === 0) return;
+  const body = codec.encode(rows);
+  if (store.scratchDir !== undefined) {
+    await mkdir(store.scratchDir, { recursive: true });
+    const path = join(store.scratchDir, `${randomUUID()}.rowbinary`);
+    try {
+      await writeFile(path, body);
+      // The file takes the insertion table's structure, which the codec was compiled from (insertable columns in
+      // table order). Measured faster than spelling the structure out (46k vs 33k spans/s for 30k-row batches).
+      await store.command(sql`INSERT INTO ${unsafeRaw(table)} SELECT * FROM file(${param('String', path)}, RowBinary)`, settings);
+    } finally {
+      await rm(path, { force: true });
+    }
+    return;
+  }
+  const result = await store.client.exec({
+    query: `INSERT INTO ${table} FORMAT RowBinary`,
+    values: Readable.from([body], { objectMode: false }),
     ...(settings ? { clickhouse_settings: settings } : {}),
   });
   result.stream.resume();

@@ -29,6 +29,8 @@ export interface Store {
   readonly client: ClickHouseClient;
   readonly database: string;
   readonly embedded: boolean;
+  /** Embedded only: where insert batches are staged as files for the engine to read (see pipeline/insert.ts). */
+  readonly scratchDir: string | undefined;
   /** Runs a SELECT built with the `sql` tag and returns its rows. */
   rows<T>(query: Sql, settings?: ClickHouseSettings): Promise<T[]>;
   /** Runs a statement without a result (DDL, INSERT … SELECT). */
@@ -38,6 +40,7 @@ export interface Store {
 
 export function createStore(opts: StoreOptions): Store {
   const embedded = opts.clickhouseUrl === undefined;
+  const scratchDir = embedded ? resolve(opts.dataDir, 'insert-scratch') : undefined;
   let client: ClickHouseClient;
   if (opts.clickhouseUrl === undefined) {
     const path = resolve(opts.dataDir, 'clickhouse');
@@ -58,6 +61,7 @@ export function createStore(opts: StoreOptions): Store {
     client,
     database: opts.database,
     embedded,
+    scratchDir,
     async rows<T>(query: Sql, settings?: ClickHouseSettings): Promise<T[]> {
       const { text, params } = query.render();
       const rs = await client.query({

@@ -52,7 +52,10 @@ export async function startCrowsnest(role: string, args: string[], httpPort: num
     output: () => log,
     async stop() {
       if (alive()) child.kill('SIGTERM');
+      // A process that cannot shut down must not hold the test's cleanup (and everything after it) hostage.
+      const force = setTimeout(() => alive() && child.kill('SIGKILL'), 30_000);
       await exited;
+      clearTimeout(force);
     },
     async kill() {
       if (alive()) child.kill('SIGKILL');

@@ -7,6 +7,9 @@
  * own: `SET` in chDB lasts for the connection, so on a shared connection one request's
  * `insert_deduplication_token` would silently deduplicate the next request's insert.
  */
+import { randomUUID } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { Session } from 'chdb';
 import {
@@ -20,6 +23,9 @@ import {
   type Summary,
   utf8,
 } from './protocol.ts';
+
+/** `INSERT INTO db.table [(a, b)] FORMAT RowBinary` with plain or backquoted names. */
+const ROWBINARY_INSERT = /^\s*INSERT\s+INTO\s+([\w.`]+)\s*(?:\(([\w\s,`.]+)\))?\s*FORMAT\s+RowBinary\s*$/i;
 
 export interface EngineResult {
   /** The result bytes in `format`; empty for statements without output. */
@@ -137,6 +143,19 @@ export class ChdbEngine {
         format,
         summary: summary({ read_rows: s.rowsWritten, read_bytes: s.bytesWritten, written_rows: s.rowsWritten, written_bytes: s.bytesWritten, elapsed_ns: s.elapsed * 1e9 }),
       };
+    }
+    // RowBinary: bytes that cannot travel as query text. A real server reads them from the body; here they are
+    // staged in a file the engine reads, like the platform's embedded insert path does.
+    const binary = ROWBINARY_INSERT.exec(st.sql);
+    if (binary) {
+      const path = join(this.dataDir, `.rowbinary-${randomUUID()}`);
+      await writeFile(path, st.data);
+      try {
+        const r = await session.queryAsync(`INSERT INTO ${binary[1]}${binary[2] ? ` (${binary[2]})` : ''} SELECT * FROM file('${path}', RowBinary)`, { format: queryFormat });
+        return { body: r.bytes(), format, summary: summary({ elapsed_ns: r.elapsed * 1e9 }) };
+      } finally {
+        await rm(path, { force: true });
+      }
     }
     // Anything else (quoted names, other text formats): the rows inline after the statement, as chDB parses them.
     const r = await session.queryAsync(`${st.sql}\n${utf8(st.data, 'request body')}`, { format: queryFormat });
