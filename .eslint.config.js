@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'ui/dist/**', '.tmp/**', 'test/bench/results/**'] },
+  { ignores: ['node_modules/**', 'data/**', 'ui/dist/**', '.tmp/**', 'test/bench/results/**', '.eslint.config.js', '.vitest.config.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
