@@ -1,0 +1,239 @@
+/**
+ * Ingest benchmark: OTLP/HTTP protobuf traces, end to end until the rows are queryable, beside the engine-only
+ * insert rate of the same rows measured in the same run.
+ *
+ * 1. `crowsnest start` runs as a child process (embedded chDB, temp data dir), so its peak RSS is its own.
+ * 2. Requests built by the official protobuf serializer from real SDK spans are posted with fixed concurrency.
+ *    A 200 means the rows were inserted (the receiver acknowledges only after ClickHouse did), and the child's
+ *    own counter of written rows is checked against the spans sent.
+ * 3. The child stops; this process opens the same data dir and times `INSERT INTO otel_traces SELECT * FROM
+ *    otel_traces` of exactly those rows (same table, same materialized view): the engine-only rate.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Span, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { createStore } from '../../ingest/storage/client.ts';
+import { unsafeRaw } from '../../ingest/storage/sql.ts';
+import { freePort } from '../support/kafka.ts';
+import type { BenchResult } from './result.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+export const SPANS_PER_REQUEST = 1000;
+const DISTINCT_BODIES = 20;
+
+/** Requests of realistic spans: 10 span attributes, 8 resource attributes, one event on every tenth span. */
+export function buildBodies(): Uint8Array[] {
+  const bodies: Uint8Array[] = [];
+  for (let b = 0; b < DISTINCT_BODIES; b++) {
+    const exporter = new InMemorySpanExporter();
+    const tp = new TracerProvider({
+      resource: resourceFromAttributes({
+        'service.name': `service-${b % 10}`,
+        'service.version': '1.4.2',
+        'service.namespace': 'shop',
+        'deployment.environment.name': 'prod',
+        'k8s.namespace.name': 'shop',
+        'k8s.pod.name': `service-${b % 10}-7d9f8c-x2x${b}`,
+        'k8s.node.name': `node-${b % 3}`,
+        'host.name': `node-${b % 3}`,
+      }),
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    const tracer = tp.getTracer('bench', '1.0.0');
+    let root: Span | undefined;
+    for (let i = 0; i < SPANS_PER_REQUEST; i++) {
+      // Traces of ten spans: a server span and nine children, as an instrumented request would produce.
+      const parent = i % 10 === 0 || !root ? undefined : trace.setSpan(context.active(), root);
+      const span = tracer.startSpan(`GET /api/items/{id} ${i % 50}`, {
+        kind: i % 10 === 0 ? SpanKind.SERVER : SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': 'GET',
+          'http.route': '/api/items/{id}',
+          'http.response.status_code': i % 20 === 0 ? 500 : 200,
+          'url.path': `/api/items/${i}`,
+          'server.address': 'items.shop.svc.cluster.local',
+          'server.port': 8080,
+          'network.protocol.version': '1.1',
+          'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64)',
+          'app.cart.items': i % 7,
+          'app.feature.flag': i % 2 === 0,
+        },
+      }, parent);
+      if (i % 10 === 0) {
+        root?.end();
+        root = span;
+        span.addEvent('cache.miss', { key: `item:${i}` });
+      } else span.end();
+      if (i % 20 === 0) span.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream failed' });
+    }
+    root?.end();
+    const body = ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans());
+    if (!body) throw new Error('serializer returned nothing');
+    bodies.push(body);
+  }
+  return bodies;
+}
+
+export function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if (child.exitCode !== null) throw new Error(`crowsnest exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('crowsnest did not become ready');
+}
+
+export interface BenchProcess {
+  child: ChildProcess;
+  apiUrl: string;
+  otlpUrl: string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** `crowsnest <role>` as a child process on loopback, ready when /readyz says so. */
+export async function spawnCrowsnest(role: string, args: string[], ports: { http: number; otlpHttp?: number; otlpGrpc?: number }): Promise<BenchProcess> {
+  const portArgs = ['--http-port', String(ports.http)];
+  if (ports.otlpHttp !== undefined) portArgs.push('--otlp-http-port', String(ports.otlpHttp), '--otlp-grpc-port', String(ports.otlpGrpc ?? 0));
+  const child = spawn(process.execPath, [join(ROOT, 'ingest/cli/crowsnest.mjs'), role, ...portArgs, '--log-level', 'warn', ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const apiUrl = `http://127.0.0.1:${ports.http}`;
+  try {
+    await waitReady(`${apiUrl}/readyz`, child);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return {
+    child,
+    apiUrl,
+    otlpUrl: `http://127.0.0.1:${ports.otlpHttp ?? 0}`,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      const force = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(force);
+    },
+  };
+}
+
+/** Posts `requests` protobuf trace requests with fixed concurrency; a 503 is retried, so every span counted was accepted. */
+export async function blast(otlpUrl: string, bodies: Uint8Array[], requests: number, concurrency: number): Promise<{ seconds: number; retried: number }> {
+  let next = 0;
+  let retried = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        const body = bodies[next++ % bodies.length]!;
+        for (;;) {
+          const res = await fetch(`${otlpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+          await res.arrayBuffer();
+          if (res.status === 200) break;
+          if (res.status !== 503) throw new Error(`ingest answered ${res.status}`);
+          retried++;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, retried };
+}
+
+export async function writtenRows(apiUrl: string): Promise<number> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const m = /crowsnest_written_rows_total\{table="otel_traces"\} (\d+)/.exec(text);
+  return Number(m?.[1] ?? 0);
+}
+
+/** Time until the platform's own counter of written spans reaches `expected` (the rows are then queryable). */
+export async function waitWritten(apiUrl: string, expected: number, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const written = await writtenRows(apiUrl);
+    if (written === expected) return;
+    if (written > expected) throw new Error(`wrote ${written} spans, more than the ${expected} sent`);
+    if (Date.now() > deadline) throw new Error(`only ${written} of ${expected} spans written`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Engine-only reference: the same rows, table and materialized view, `INSERT … SELECT` inside ClickHouse. */
+export async function engineInsertRate(dataDir: string, rows: number): Promise<number> {
+  const store = createStore({ dataDir, database: 'otel' });
+  try {
+    const t0 = performance.now();
+    await store.command(unsafeRaw('INSERT INTO otel.otel_traces SELECT * FROM otel.otel_traces'), { max_insert_threads: '2' });
+    return rows / ((performance.now() - t0) / 1000);
+  } finally {
+    await store.close();
+  }
+}
+
+export interface IngestBenchOptions {
+  totalSpans?: number;
+  concurrency?: number;
+  /** Extra `crowsnest start` flags (the Kafka bench passes --kafka-brokers). */
+  extraArgs?: string[];
+  label?: string;
+}
+
+/** Spans/s end to end (first request to last row written) and peak RSS of one `crowsnest start`. */
+export async function measureIngest(opts: IngestBenchOptions = {}): Promise<{ spans: number; rate: number; retried: number; rssMiB: number; dataDir: string }> {
+  const totalSpans = opts.totalSpans ?? 1_000_000;
+  const requests = Math.ceil(totalSpans / SPANS_PER_REQUEST);
+  const bodies = buildBodies();
+  const dataDir = mkdtempSync(join(tmpdir(), 'crowsnest-bench-ingest-'));
+  const proc = await spawnCrowsnest('start', ['--data-dir', dataDir, ...(opts.extraArgs ?? [])], { http: await freePort(), otlpHttp: await freePort(), otlpGrpc: await freePort() });
+  try {
+    const started = performance.now();
+    const { retried } = await blast(proc.otlpUrl, bodies, requests, opts.concurrency ?? 64);
+    const spans = requests * SPANS_PER_REQUEST;
+    await waitWritten(proc.apiUrl, spans);
+    const rate = spans / ((performance.now() - started) / 1000);
+    const rssMiB = peakRssMiB(proc.child.pid!);
+    await proc.stop();
+    return { spans, rate, retried, rssMiB, dataDir };
+  } finally {
+    await proc.stop('SIGKILL');
+  }
+}
+
+export async function run(opts: IngestBenchOptions = {}): Promise<BenchResult[]> {
+  const m = await measureIngest(opts);
+  try {
+    const engine = await engineInsertRate(m.dataDir, m.spans);
+    return [
+      {
+        name: 'ingest.otlp_http_protobuf.traces.e2e',
+        value: Math.round(m.rate),
+        unit: 'spans/s',
+        reference: Math.round(engine),
+        ratio: m.rate / engine,
+        note: `${m.spans} spans in requests of ${SPANS_PER_REQUEST}, ${opts.concurrency ?? 64} concurrent, ${m.retried} 503s retried; reference: INSERT…SELECT of the same rows; target ratio ≥ 0.25`,
+      },
+      { name: 'ingest.otlp_http_protobuf.traces.peak_rss', value: Math.round(m.rssMiB), unit: 'MiB', reference: null, ratio: null, note: 'VmHWM of the crowsnest process during the run above' },
+    ];
+  } finally {
+    rmSync(m.dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.filename === process.argv[1]) {
+  console.table(await run());
+}
