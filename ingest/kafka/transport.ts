@@ -5,7 +5,7 @@
  * service. `publish` resolves only after Kafka acknowledged every message with acks = all; when Kafka cannot
  * be reached the result is retryable, and the receivers answer 503 + Retry-After. Nothing is dropped silently.
  */
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { splitRequest } from '../otlp/split.ts';
 import { toProtobuf } from '../otlp/to-protobuf.ts';
@@ -35,7 +35,8 @@ export class KafkaTransport implements Transport {
     private readonly kmetrics: KafkaMetrics,
     private readonly log: Logger,
   ) {
-    this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 16 });
+    // Murmur2 on the key, as Java clients partition: a trace id maps to the same partition whoever produces it.
+    this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 16, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   /** Connects once; a broker that is down at start is retried by the first sends, not fatal. */

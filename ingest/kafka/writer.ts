@@ -14,7 +14,7 @@
  * ClickHouse unavailable: the partition is paused and the flush retried with capped exponential backoff,
  * forever; nothing is committed until the insert succeeds, so lag grows and then drains.
  */
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PlatformMetrics } from '../core/metrics.ts';
 import { OtlpDecodeError, decodeProtobuf } from '../otlp/decode.ts';
@@ -83,7 +83,7 @@ export class KafkaWriter {
       maxBytes: 64 * 1024 * 1024,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
-    this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+    this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
     // A rebalance takes partitions away: their unflushed plans are dropped (nothing of them was committed,
     // and whoever owns the partition next replays from the committed offset).
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, (e) => {

@@ -7,6 +7,7 @@
  * are re-framed, so nothing is decoded and re-encoded and unknown fields survive. A request that holds a single
  * key is returned as it is. Input is a request the decoder already accepted.
  */
+import { lenHeader } from './pb-write.ts';
 import { LEN, Reader } from './wire.ts';
 import type { Signal } from './rows.ts';
 
@@ -60,19 +61,8 @@ function serviceName(r: Reader, resource: Field | undefined): string {
   return '';
 }
 
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-}
-
 function lenField(no: number, parts: Uint8Array[]): Uint8Array[] {
-  const length = parts.reduce((n, p) => n + p.length, 0);
-  return [Uint8Array.from([(no << 3) | LEN, ...varint(length)]), ...parts];
+  return [lenHeader(no, parts.reduce((n, p) => n + p.length, 0)), ...parts];
 }
 
 /** Items of one scope container that share a key, with the scope's other fields (scope, schema url). */

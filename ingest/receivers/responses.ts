@@ -2,22 +2,13 @@
  * OTLP response bodies: `Export*ServiceResponse` with `partial_success` for accepted requests and
  * `google.rpc.Status` for failures, in protobuf or JSON to match the request (OTLP/HTTP spec).
  */
+import { lenHeader, varint } from '../otlp/pb-write.ts';
 import type { Signal } from '../otlp/rows.ts';
 
 const REJECTED_FIELD: Record<Signal, string> = { traces: 'rejectedSpans', logs: 'rejectedLogRecords', metrics: 'rejectedDataPoints' };
 
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-}
-
 function lengthDelimited(field: number, bytes: Uint8Array): number[] {
-  return [(field << 3) | 2, ...varint(bytes.length), ...bytes];
+  return [...lenHeader(field, bytes.length), ...bytes];
 }
 
 /** Protobuf `Export*ServiceResponse`; empty (zero bytes) when nothing was rejected. */
