@@ -26,7 +26,7 @@ export interface PlatformMetrics {
 
 export function createMetrics(): PlatformMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'crowsnest_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'crowsnest_' }); // crowsnest_process_cpu_seconds_total, …
   const registers = [registry];
   return {
     registry,

@@ -209,8 +209,11 @@ describe('Kafka faults', () => {
       return lag;
     }, 30_000, 500);
     expect(lagDuringOutage).toBeGreaterThan(0);
-    const metrics = await (await fetch(`${writer.apiUrl}/metrics`)).text();
-    expect(metrics).toMatch(/crowsnest_writer_retries_total\{topic="chdown_spans"\} [1-9]/);
+    // Lag can show before the writer's first flush attempt has failed: wait for the retry too.
+    await eventually(async () => {
+      const metrics = await (await fetch(`${writer.apiUrl}/metrics`)).text();
+      expect(metrics).toMatch(/crowsnest_writer_retries_total\{topic="chdown_spans"\} [1-9]/);
+    }, 30_000, 250);
     ch = await startClickHouseHttp({ dataDir: chDir, port: chPort });
     await send(10);
     await eventually(async () => expect(await pipelineLag(writer.apiUrl, `${name}_spans`)).toBe(0), 120_000, 500);
