@@ -10,7 +10,8 @@ export function createLogger(level: string): Logger {
   return pino({
     level,
     base: { service: 'crowsnest' },
-    redact: { paths: ['authToken', 'clickhouseUrl', '*.authToken', '*.clickhouseUrl', 'headers.authorization', 'req.headers.authorization'], censor: '<redacted>' },
+    // Config secrets are masked by config/load.ts redacted(); this catches credentials in request objects.
+    redact: { paths: ['headers.authorization', 'req.headers.authorization'], censor: '<redacted>' },
   });
 }
 
