@@ -40,7 +40,7 @@ import type {
   SumRow,
   SummaryRow,
 } from './rows.ts';
-import { I64, LEN, Reader, VARINT, fields, i64ToNumber, u64ToDecimal } from './wire.ts';
+import { type Fields, I64, LEN, Reader, VARINT, fields, i64ToNumber, u64ToDecimal } from './wire.ts';
 
 const REQUEST = fields({ 1: ['resourceMetrics', LEN] });
 const RESOURCE_METRICS = fields({ 1: ['resource', LEN], 2: ['scopeMetrics', LEN], 3: ['schemaUrl', LEN] });
@@ -344,103 +344,61 @@ function temporality(r: Reader, end: number, known: typeof SUM): { temporality: 
   return { temporality: t, monotonic };
 }
 
-function gauge(r: Reader, end: number, info: MetricInfo, rows: GaugeRow[]): void {
+/**
+ * Decodes each data point (field 1) of a gauge, sum, histogram, exponential histogram or summary into `rows`.
+ * `known` checks the other fields' wire types on the way; undefined when a first pass (`temporality`) already did.
+ */
+function dataPoints<R>(r: Reader, end: number, rows: R[], known: Fields | undefined, point: (e: number) => R): void {
   let i = 0;
   while (r.pos < end) {
     const tag = r.tag();
     if (tag === 10) {
       const e = r.lenEnd(end);
       try {
-        const p = numberPoint(r, e);
-        rows.push({ ...base(info, p), Value: p.value, Flags: p.flags });
+        rows.push(point(e));
       } catch (err) {
         throw within(err, `dataPoints[${i}]`);
       }
       i++;
-    } else r.unknown(tag, end, DATA_POINTS);
+    } else if (known) r.unknown(tag, end, known);
+    else r.skip(tag, end, 0);
   }
-  r.close(end);
+  if (known) r.close(end);
+}
+
+function gauge(r: Reader, end: number, info: MetricInfo, rows: GaugeRow[]): void {
+  dataPoints(r, end, rows, DATA_POINTS, (e) => {
+    const p = numberPoint(r, e);
+    return { ...base(info, p), Value: p.value, Flags: p.flags };
+  });
 }
 
 function sum(r: Reader, end: number, info: MetricInfo, rows: SumRow[]): void {
   const start = r.pos;
   const { temporality: aggregationTemporality, monotonic } = temporality(r, end, SUM);
   r.pos = start;
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === 10) {
-      const e = r.lenEnd(end);
-      try {
-        const p = numberPoint(r, e);
-        rows.push({
-          ...base(info, p),
-          Value: p.value,
-          Flags: p.flags,
-          AggregationTemporality: aggregationTemporality,
-          IsMonotonic: monotonic,
-        });
-      } catch (err) {
-        throw within(err, `dataPoints[${i}]`);
-      }
-      i++;
-    } else r.skip(tag, end, 0);
-  }
+  dataPoints(r, end, rows, undefined, (e) => {
+    const p = numberPoint(r, e);
+    return { ...base(info, p), Value: p.value, Flags: p.flags, AggregationTemporality: aggregationTemporality, IsMonotonic: monotonic };
+  });
 }
 
 function histogram(r: Reader, end: number, info: MetricInfo, rows: HistogramRow[]): void {
   const start = r.pos;
   const { temporality: aggregationTemporality } = temporality(r, end, HISTOGRAM);
   r.pos = start;
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === 10) {
-      const e = r.lenEnd(end);
-      try {
-        rows.push(histogramPoint(r, e, info, aggregationTemporality));
-      } catch (err) {
-        throw within(err, `dataPoints[${i}]`);
-      }
-      i++;
-    } else r.skip(tag, end, 0);
-  }
+  dataPoints(r, end, rows, undefined, (e) => histogramPoint(r, e, info, aggregationTemporality));
 }
 
 function exponentialHistogram(r: Reader, end: number, info: MetricInfo, rows: ExponentialHistogramRow[]): void {
   const start = r.pos;
   const { temporality: aggregationTemporality } = temporality(r, end, HISTOGRAM);
   r.pos = start;
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === 10) {
-      const e = r.lenEnd(end);
-      try {
-        rows.push(exponentialHistogramPoint(r, e, info, aggregationTemporality));
-      } catch (err) {
-        throw within(err, `dataPoints[${i}]`);
-      }
-      i++;
-    } else r.skip(tag, end, 0);
-  }
+  dataPoints(r, end, rows, undefined, (e) => exponentialHistogramPoint(r, e, info, aggregationTemporality));
 }
 
 function summary(r: Reader, end: number, info: MetricInfo, rows: SummaryRow[]): void {
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === 10) {
-      const e = r.lenEnd(end);
-      try {
-        rows.push(summaryPoint(r, e, info));
-      } catch (err) {
-        throw within(err, `dataPoints[${i}]`);
-      }
-      i++;
-    } else r.unknown(tag, end, DATA_POINTS);
-  }
-  r.close(end);
+  dataPoints(r, end, rows, DATA_POINTS, (e) => summaryPoint(r, e, info));
 }
 
 // ---- data points -----------------------------------------------------------------------------------------------------
