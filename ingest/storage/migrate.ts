@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from './client.ts';
-import { type DdlOptions, databaseDdl, migrationsTableDdl, storageTable } from './schema/ddl.ts';
+import { type DdlOptions, METRIC_KINDS, databaseDdl, migrationsTableDdl, storageTable } from './schema/ddl.ts';
 import { MIGRATIONS } from './schema/migrations.ts';
 import { ident, param, sql, unsafeRaw } from './sql.ts';
 
@@ -13,7 +13,7 @@ const RETENTION: { table: string; signal: keyof DdlOptions['ttlDays']; timeExpr:
   { table: 'otel_traces', signal: 'traces', timeExpr: 'toDateTime(Timestamp)' },
   { table: 'otel_traces_trace_id_ts', signal: 'traces', timeExpr: 'Start' },
   { table: 'otel_logs', signal: 'logs', timeExpr: 'toDateTime(Timestamp)' },
-  ...['gauge', 'sum', 'histogram', 'exponential_histogram', 'summary'].map((k) => ({
+  ...METRIC_KINDS.map((k) => ({
     table: `otel_metrics_${k}`,
     signal: 'metrics' as const,
     timeExpr: 'toDateTime(TimeUnix)',
