@@ -1,11 +1,11 @@
 /**
- * The insert primitive both writers use: row objects encoded as RowBinary with the table's codec.
+ * The insert primitive both writers use: row objects encoded as one Native block with the table's codec.
  *
- * - ClickHouse server: `exec` of `INSERT … FORMAT RowBinary` with the bytes as the body.
- * - Embedded chDB: the bytes go to a scratch file and the engine reads it with `file(path, RowBinary, …)`.
+ * - ClickHouse server: `exec` of `INSERT … FORMAT Native` with the bytes as the body.
+ * - Embedded chDB: the bytes go to a scratch file and the engine reads it with `file(path, Native)`.
  *   chDB's inline insert path carries the data inside the query text as a string, which cannot hold binary data
  *   and measured 4× slower even for text formats (20k vs 82k spans/s for 1 KB JSON rows).
- * RowBinary rather than JSONEachRow: the engine parsed JSON at ~54k spans/s at best here, which capped ingest.
+ * Native rather than RowBinary or JSONEachRow: see `storage/native.ts` for the measurements.
  * Either way it is one statement through @clickhouse/client, so insert settings (deduplication tokens) apply.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ClickHouseSettings } from '@clickhouse/client';
 import type { Store } from '../storage/client.ts';
-import type { TableCodec } from '../storage/rowbinary.ts';
+import type { TableCodec } from '../storage/native.ts';
 import { param, sql, unsafeRaw } from '../storage/sql.ts';
 
 /** Inserts `rows` into `table` (a `database.table` name the code chose, never user input). */
@@ -24,19 +24,19 @@ export async function insertRows(store: Store, table: string, codec: TableCodec,
   const body = codec.encode(rows);
   if (store.scratchDir !== undefined) {
     await mkdir(store.scratchDir, { recursive: true });
-    const path = join(store.scratchDir, `${randomUUID()}.rowbinary`);
+    const path = join(store.scratchDir, `${randomUUID()}.native`);
     try {
       await writeFile(path, body);
-      // The file takes the insertion table's structure, which the codec was compiled from (insertable columns in
-      // table order). Measured faster than spelling the structure out (46k vs 33k spans/s for 30k-row batches).
-      await store.command(sql`INSERT INTO ${unsafeRaw(table)} SELECT * FROM file(${param('String', path)}, RowBinary)`, settings);
+      // The block names its columns and types; they are the insertable columns in table order, so `SELECT *` lines up
+      // and the engine casts the LowCardinality ones.
+      await store.command(sql`INSERT INTO ${unsafeRaw(table)} SELECT * FROM file(${param('String', path)}, Native)`, settings);
     } finally {
       await rm(path, { force: true });
     }
     return;
   }
   const result = await store.client.exec({
-    query: `INSERT INTO ${table} FORMAT RowBinary`,
+    query: `INSERT INTO ${table} FORMAT Native`,
     values: Readable.from([body], { objectMode: false }),
     ...(settings ? { clickhouse_settings: settings } : {}),
   });

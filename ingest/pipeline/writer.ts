@@ -8,7 +8,7 @@
  * keeps filling. A batch also goes as soon as the table is idle and it holds a tenth of `maxRows` (group
  * commit): receivers acknowledge only after the insert, so under load the clients' in-flight data rarely reaches
  * `maxRows` and waiting out `maxAgeMs` would only add latency; the tenth keeps inserts from becoming small.
- * Rows are encoded (RowBinary) once, when their batch is inserted.
+ * Rows are encoded (Native) once, when their batch is inserted.
  */
 import type { Logger } from 'pino';
 import type { PlatformMetrics } from '../core/metrics.ts';

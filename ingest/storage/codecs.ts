@@ -1,11 +1,11 @@
 /**
- * RowBinary codecs of the tables the writers insert into, compiled once at start from `system.columns` after the
+ * Native codecs of the tables the writers insert into, compiled once at start from `system.columns` after the
  * migrations ran, so the encoding always follows the live table structure. MATERIALIZED and ALIAS columns are
  * computed by ClickHouse and never sent.
  */
 import type { TableName } from '../otlp/rows.ts';
 import type { Store } from './client.ts';
-import { type Column, type TableCodec, compileCodec } from './rowbinary.ts';
+import { type Column, type TableCodec, compileCodec } from './native.ts';
 import { param, sql } from './sql.ts';
 
 export type Codecs = ReadonlyMap<TableName, TableCodec>;

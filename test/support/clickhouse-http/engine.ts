@@ -24,8 +24,8 @@ import {
   utf8,
 } from './protocol.ts';
 
-/** `INSERT INTO db.table [(a, b)] FORMAT RowBinary` with plain or backquoted names. */
-const ROWBINARY_INSERT = /^\s*INSERT\s+INTO\s+([\w.`]+)\s*(?:\(([\w\s,`.]+)\))?\s*FORMAT\s+RowBinary\s*$/i;
+/** `INSERT INTO db.table [(a, b)] FORMAT RowBinary|Native` with plain or backquoted names. */
+const BINARY_INSERT = /^\s*INSERT\s+INTO\s+([\w.`]+)\s*(?:\(([\w\s,`.]+)\))?\s*FORMAT\s+(RowBinary|Native)\s*$/i;
 
 export interface EngineResult {
   /** The result bytes in `format`; empty for statements without output. */
@@ -144,14 +144,14 @@ export class ChdbEngine {
         summary: summary({ read_rows: s.rowsWritten, read_bytes: s.bytesWritten, written_rows: s.rowsWritten, written_bytes: s.bytesWritten, elapsed_ns: s.elapsed * 1e9 }),
       };
     }
-    // RowBinary: bytes that cannot travel as query text. A real server reads them from the body; here they are
-    // staged in a file the engine reads, like the platform's embedded insert path does.
-    const binary = ROWBINARY_INSERT.exec(st.sql);
+    // RowBinary and Native: bytes that cannot travel as query text. A real server reads them from the body; here
+    // they are staged in a file the engine reads, like the platform's embedded insert path does.
+    const binary = BINARY_INSERT.exec(st.sql);
     if (binary) {
-      const path = join(this.dataDir, `.rowbinary-${randomUUID()}`);
+      const path = join(this.dataDir, `.binary-insert-${randomUUID()}`);
       await writeFile(path, st.data);
       try {
-        const r = await session.queryAsync(`INSERT INTO ${binary[1]}${binary[2] ? ` (${binary[2]})` : ''} SELECT * FROM file('${path}', RowBinary)`, { format: queryFormat });
+        const r = await session.queryAsync(`INSERT INTO ${binary[1]}${binary[2] ? ` (${binary[2]})` : ''} SELECT * FROM file('${path}', ${binary[3]})`, { format: queryFormat });
         return { body: r.bytes(), format, summary: summary({ elapsed_ns: r.elapsed * 1e9 }) };
       } finally {
         await rm(path, { force: true });
