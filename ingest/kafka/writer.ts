@@ -11,8 +11,9 @@
  * ledger whether a plan starting at `a` exists (a crash after step 1). If so it replays exactly that range,
  * so its inserts carry the same tokens and ClickHouse drops the ones that already landed.
  *
- * ClickHouse unavailable: the partition is paused and the flush retried with capped exponential backoff,
- * forever; nothing is committed until the insert succeeds, so lag grows and then drains.
+ * ClickHouse unavailable: the partition is paused and the step that needs ClickHouse (the ledger lookup that
+ * starts a plan, or steps 1–3) is retried with capped exponential backoff, forever; each retry is counted.
+ * Nothing is committed until the insert succeeds, so lag grows and then drains.
  */
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -132,7 +133,7 @@ export class KafkaWriter {
           plan = undefined;
         }
         if (!plan) {
-          plan = await this.#newPlan(batch.topic, batch.partition, offset);
+          plan = await this.#newPlan(batch.topic, batch.partition, offset, heartbeat);
           this.#plans.set(k, plan);
         }
         this.#addMessage(plan, message);
@@ -146,11 +147,13 @@ export class KafkaWriter {
     });
   }
 
-  async #newPlan(topic: string, partition: number, first: bigint): Promise<Plan> {
-    const [found] = await this.store.rows<{ last: string }>(
-      sql`SELECT max(last_offset) AS last FROM ${ident(this.opts.database)}.crowsnest_kafka_batches
-          WHERE topic = ${param('String', topic)} AND partition = ${param('UInt32', partition)} AND first_offset = ${param('UInt64', first.toString())}
-          HAVING count() > 0`,
+  async #newPlan(topic: string, partition: number, first: bigint, heartbeat: () => Promise<void>): Promise<Plan> {
+    const [found] = await this.#retrying(topic, partition, heartbeat, 'ledger lookup', () =>
+      this.store.rows<{ last: string }>(
+        sql`SELECT max(last_offset) AS last FROM ${ident(this.opts.database)}.crowsnest_kafka_batches
+            WHERE topic = ${param('String', topic)} AND partition = ${param('UInt32', partition)} AND first_offset = ${param('UInt64', first.toString())}
+            HAVING count() > 0`,
+      ),
     );
     const replayUntil = found ? BigInt(found.last) : undefined;
     if (replayUntil !== undefined) this.log.warn({ topic, partition, first: first.toString(), last: found!.last }, 'replaying a planned batch');
@@ -198,56 +201,68 @@ export class KafkaWriter {
    */
   async #flush(k: string, plan: Plan, heartbeat: () => Promise<void>): Promise<void> {
     const { topic, partition } = plan;
-    let delay = 200;
-    let paused = false;
-    let attempts = 0;
-    for (;;) {
-      try {
-        if (plan.replayUntil === undefined) {
-          await this.store.command(
-            sql`INSERT INTO ${ident(this.opts.database)}.crowsnest_kafka_batches (topic, partition, first_offset, last_offset)
-                VALUES (${param('String', topic)}, ${param('UInt32', partition)}, ${param('UInt64', plan.first.toString())}, ${param('UInt64', plan.last.toString())})`,
-          );
-          plan.replayUntil = plan.last; // from here on a retry is a replay of this exact range
-        }
-        if (plan.dead.length > 0) await this.#deadLetter(plan);
-        // The recorded range, not the messages seen: tokens and the commit must match what the ledger says.
-        const range = `${plan.first}-${plan.replayUntil}`;
-        for (const [table, lines] of plan.tableRows) {
-          const started = performance.now();
-          await insertRows(this.store, `${this.opts.database}.${table}`, this.opts.codecs.get(table)!, lines, {
-            insert_deduplicate: 1,
-            insert_deduplication_token: `${topic}:${partition}:${range}:${table}`,
-            deduplicate_blocks_in_dependent_materialized_views: 1,
-          });
-          this.metrics.batchSeconds.observe({ table }, (performance.now() - started) / 1000);
-          this.metrics.batchRows.observe({ table }, lines.length);
-          this.metrics.written.inc({ table }, lines.length);
-        }
-        break;
-      } catch (e) {
-        attempts++;
-        // Stopping: leave the rest to the next owner of the partition (nothing of this plan is committed).
-        if (this.#closing && attempts >= 3) throw e;
-        this.kmetrics.retries.inc({ topic });
-        this.log.warn({ topic, partition, first: plan.first.toString(), err: (e as Error).message, retryInMs: delay }, 'flush failed; retrying');
-        if (!paused) {
-          this.#consumer.pause([{ topic, partitions: [partition] }]);
-          paused = true;
-        }
-        await new Promise((r) => setTimeout(r, delay));
-        await heartbeat().catch(() => undefined);
-        delay = Math.min(delay * 2, this.opts.maxBackoffMs ?? 30_000);
+    await this.#retrying(topic, partition, heartbeat, 'flush', async () => {
+      if (plan.replayUntil === undefined) {
+        await this.store.command(
+          sql`INSERT INTO ${ident(this.opts.database)}.crowsnest_kafka_batches (topic, partition, first_offset, last_offset)
+              VALUES (${param('String', topic)}, ${param('UInt32', partition)}, ${param('UInt64', plan.first.toString())}, ${param('UInt64', plan.last.toString())})`,
+        );
+        plan.replayUntil = plan.last; // from here on a retry is a replay of this exact range
       }
-    }
+      if (plan.dead.length > 0) await this.#deadLetter(plan);
+      // The recorded range, not the messages seen: tokens and the commit must match what the ledger says.
+      const range = `${plan.first}-${plan.replayUntil}`;
+      for (const [table, lines] of plan.tableRows) {
+        const started = performance.now();
+        await insertRows(this.store, `${this.opts.database}.${table}`, this.opts.codecs.get(table)!, lines, {
+          insert_deduplicate: 1,
+          insert_deduplication_token: `${topic}:${partition}:${range}:${table}`,
+          deduplicate_blocks_in_dependent_materialized_views: 1,
+        });
+        this.metrics.batchSeconds.observe({ table }, (performance.now() - started) / 1000);
+        this.metrics.batchRows.observe({ table }, lines.length);
+        this.metrics.written.inc({ table }, lines.length);
+      }
+    });
     if (this.#plans.get(k) === plan) this.#plans.delete(k);
-    if (paused) this.#consumer.resume([{ topic, partitions: [partition] }]);
     const last = plan.replayUntil ?? plan.last; // always set by now: the ledger step ran
     try {
       await this.#consumer.commitOffsets([{ topic, partition, offset: (last + 1n).toString() }]);
       this.log.debug({ topic, partition, first: plan.first.toString(), last: last.toString() }, 'committed');
     } catch (e) {
       this.log.warn({ topic, partition, err: (e as Error).message }, 'offset commit failed; the range will be replayed from the ledger');
+    }
+  }
+
+  /**
+   * Runs `step` until it succeeds, with capped exponential backoff; while it fails the partition is paused (its
+   * lag grows) and each retry is counted. Gives up only when the writer is stopping: nothing is committed then,
+   * so the partition's next owner starts from the same offset.
+   */
+  async #retrying<T>(topic: string, partition: number, heartbeat: () => Promise<void>, what: string, step: () => Promise<T>): Promise<T> {
+    let delay = 200;
+    let paused = false;
+    let attempts = 0;
+    try {
+      for (;;) {
+        try {
+          return await step();
+        } catch (e) {
+          attempts++;
+          if (this.#closing && attempts >= 3) throw e;
+          this.kmetrics.retries.inc({ topic });
+          this.log.warn({ topic, partition, err: (e as Error).message, retryInMs: delay }, `${what} failed; retrying`);
+          if (!paused) {
+            this.#consumer.pause([{ topic, partitions: [partition] }]);
+            paused = true;
+          }
+          await new Promise((r) => setTimeout(r, delay));
+          await heartbeat().catch(() => undefined);
+          delay = Math.min(delay * 2, this.opts.maxBackoffMs ?? 30_000);
+        }
+      }
+    } finally {
+      if (paused) this.#consumer.resume([{ topic, partitions: [partition] }]);
     }
   }
 

@@ -201,6 +201,9 @@ describe('Kafka faults', () => {
       }
     };
     await send(10);
+    // Everything so far written, so the next message starts a new plan: its ledger lookup is the first thing to
+    // meet the outage. (Regression: that lookup's failure was left to kafkajs, uncounted and without backoff.)
+    await eventually(async () => expect(await pipelineLag(writer.apiUrl, `${name}_spans`)).toBe(0), 60_000, 250);
     await ch.stop();
     await send(20); // ingest keeps acknowledging: the data waits in Kafka
     const lagDuringOutage = await eventually(async () => {
