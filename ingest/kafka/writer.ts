@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { PlatformMetrics } from '../core/metrics.ts';
 import { OtlpDecodeError, decodeProtobuf } from '../otlp/decode.ts';
 import type { TableName } from '../otlp/rows.ts';
-import { insertRows } from '../pipeline/insert.ts';
+import { StagedInsert } from '../pipeline/insert.ts';
 import type { Codecs } from '../storage/codecs.ts';
 import type { Store } from '../storage/client.ts';
 import { ident, param, sql } from '../storage/sql.ts';
@@ -47,13 +47,18 @@ interface Plan {
   last: bigint;
   /** Set when replaying a plan found in the ledger: the plan must end exactly here. */
   replayUntil: bigint | undefined;
-  tableRows: Map<TableName, unknown[]>;
+  /** Each table's rows, encoded into Native blocks as they arrive. */
+  staged: Map<TableName, StagedInsert>;
   rows: number;
   dead: { message: KafkaMessage; error: string }[];
   startedAt: number;
 }
 
 const key = (topic: string, partition: number) => `${topic}:${partition}`;
+
+async function discard(plan: Plan): Promise<void> {
+  await Promise.all([...plan.staged.values()].map((s) => s.discard()));
+}
 
 export class KafkaWriter {
   readonly #consumer: Consumer;
@@ -89,7 +94,12 @@ export class KafkaWriter {
     // and whoever owns the partition next replays from the committed offset).
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, (e) => {
       const assigned = new Set(Object.entries(e.payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => key(t, p))));
-      for (const k of this.#plans.keys()) if (!assigned.has(k)) this.#plans.delete(k);
+      for (const [k, plan] of this.#plans) {
+        if (assigned.has(k)) continue;
+        this.#plans.delete(k);
+        // Behind the partition's lock: a flush of this plan may still be reading its staged file.
+        this.#withLock(k, () => discard(plan)).catch((err: unknown) => this.log.warn({ err, partition: k }, 'discarding a dropped plan failed'));
+      }
       this.log.info({ assignment: e.payload.memberAssignment }, 'partitions assigned');
     });
   }
@@ -157,7 +167,7 @@ export class KafkaWriter {
     );
     const replayUntil = found ? BigInt(found.last) : undefined;
     if (replayUntil !== undefined) this.log.warn({ topic, partition, first: first.toString(), last: found!.last }, 'replaying a planned batch');
-    return { topic, partition, first, last: first - 1n, replayUntil, tableRows: new Map(), rows: 0, dead: [], startedAt: Date.now() };
+    return { topic, partition, first, last: first - 1n, replayUntil, staged: new Map(), rows: 0, dead: [], startedAt: Date.now() };
   }
 
   #addMessage(plan: Plan, message: KafkaMessage): void {
@@ -171,9 +181,9 @@ export class KafkaWriter {
       const decoded = decodeProtobuf(signal, message.value);
       for (const [table, rows] of Object.entries(decoded.tables) as [TableName, unknown[]][]) {
         if (!rows?.length) continue;
-        let list = plan.tableRows.get(table);
-        if (!list) plan.tableRows.set(table, (list = []));
-        for (const row of rows) list.push(row);
+        let staged = plan.staged.get(table);
+        if (!staged) plan.staged.set(table, (staged = new StagedInsert(this.store, `${this.opts.database}.${table}`, this.opts.codecs.get(table)!)));
+        staged.add(rows);
         plan.rows += rows.length;
       }
     } catch (e) {
@@ -201,29 +211,11 @@ export class KafkaWriter {
    */
   async #flush(k: string, plan: Plan, heartbeat: () => Promise<void>): Promise<void> {
     const { topic, partition } = plan;
-    await this.#retrying(topic, partition, heartbeat, 'flush', async () => {
-      if (plan.replayUntil === undefined) {
-        await this.store.command(
-          sql`INSERT INTO ${ident(this.opts.database)}.crowsnest_kafka_batches (topic, partition, first_offset, last_offset)
-              VALUES (${param('String', topic)}, ${param('UInt32', partition)}, ${param('UInt64', plan.first.toString())}, ${param('UInt64', plan.last.toString())})`,
-        );
-        plan.replayUntil = plan.last; // from here on a retry is a replay of this exact range
-      }
-      if (plan.dead.length > 0) await this.#deadLetter(plan);
-      // The recorded range, not the messages seen: tokens and the commit must match what the ledger says.
-      const range = `${plan.first}-${plan.replayUntil}`;
-      for (const [table, lines] of plan.tableRows) {
-        const started = performance.now();
-        await insertRows(this.store, `${this.opts.database}.${table}`, this.opts.codecs.get(table)!, lines, {
-          insert_deduplicate: 1,
-          insert_deduplication_token: `${topic}:${partition}:${range}:${table}`,
-          deduplicate_blocks_in_dependent_materialized_views: 1,
-        });
-        this.metrics.batchSeconds.observe({ table }, (performance.now() - started) / 1000);
-        this.metrics.batchRows.observe({ table }, lines.length);
-        this.metrics.written.inc({ table }, lines.length);
-      }
-    });
+    try {
+      await this.#retrying(topic, partition, heartbeat, 'flush', () => this.#writePlan(plan));
+    } finally {
+      await discard(plan);
+    }
     if (this.#plans.get(k) === plan) this.#plans.delete(k);
     const last = plan.replayUntil ?? plan.last; // always set by now: the ledger step ran
     try {
@@ -231,6 +223,32 @@ export class KafkaWriter {
       this.log.debug({ topic, partition, first: plan.first.toString(), last: last.toString() }, 'committed');
     } catch (e) {
       this.log.warn({ topic, partition, err: (e as Error).message }, 'offset commit failed; the range will be replayed from the ledger');
+    }
+  }
+
+  /** Steps 1–3 for one plan; safe to run again after a failure. */
+  async #writePlan(plan: Plan): Promise<void> {
+    const { topic, partition } = plan;
+    if (plan.replayUntil === undefined) {
+      await this.store.command(
+        sql`INSERT INTO ${ident(this.opts.database)}.crowsnest_kafka_batches (topic, partition, first_offset, last_offset)
+            VALUES (${param('String', topic)}, ${param('UInt32', partition)}, ${param('UInt64', plan.first.toString())}, ${param('UInt64', plan.last.toString())})`,
+      );
+      plan.replayUntil = plan.last; // from here on a retry is a replay of this exact range
+    }
+    if (plan.dead.length > 0) await this.#deadLetter(plan);
+    // The recorded range, not the messages seen: tokens and the commit must match what the ledger says.
+    const range = `${plan.first}-${plan.replayUntil}`;
+    for (const [table, staged] of plan.staged) {
+      const started = performance.now();
+      await staged.insert({
+        insert_deduplicate: 1,
+        insert_deduplication_token: `${topic}:${partition}:${range}:${table}`,
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+      });
+      this.metrics.batchSeconds.observe({ table }, (performance.now() - started) / 1000);
+      this.metrics.batchRows.observe({ table }, staged.rows);
+      this.metrics.written.inc({ table }, staged.rows);
     }
   }
 

@@ -8,14 +8,14 @@
  * keeps filling. A batch also goes as soon as the table is idle and it holds a tenth of `maxRows` (group
  * commit): receivers acknowledge only after the insert, so under load the clients' in-flight data rarely reaches
  * `maxRows` and waiting out `maxAgeMs` would only add latency; the tenth keeps inserts from becoming small.
- * Rows are encoded (Native) once, when their batch is inserted.
+ * Rows are encoded (Native) as they join a batch, so a batch's insert is only the engine's work (see insert.ts).
  */
 import type { Logger } from 'pino';
 import type { PlatformMetrics } from '../core/metrics.ts';
 import type { DecodedRequest, TableName } from '../otlp/rows.ts';
 import type { Store } from '../storage/client.ts';
 import type { Codecs } from '../storage/codecs.ts';
-import { insertRows } from './insert.ts';
+import { StagedInsert } from './insert.ts';
 
 export interface WriterOptions {
   database: string;
@@ -34,7 +34,7 @@ interface Waiter {
 }
 
 interface Batch {
-  rows: unknown[];
+  staged: StagedInsert;
   waiters: Waiter[];
   startedAt: number;
 }
@@ -71,17 +71,17 @@ export class BatchWriter {
   #add(table: TableName, rows: unknown[]): Promise<void> {
     let batch = this.#batches.get(table);
     if (!batch) {
-      batch = { rows: [], waiters: [], startedAt: Date.now() };
+      batch = { staged: new StagedInsert(this.store, `${this.opts.database}.${table}`, this.opts.codecs.get(table)!), waiters: [], startedAt: Date.now() };
       this.#batches.set(table, batch);
     }
-    for (const row of rows) batch.rows.push(row);
+    batch.staged.add(rows);
     const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
     if (this.#due(table, batch)) this.#flush(table);
     return done;
   }
 
   #due(table: TableName, batch: Batch): boolean {
-    const rows = batch.rows.length;
+    const rows = batch.staged.rows;
     if (rows >= this.opts.maxRows || this.#closed || Date.now() - batch.startedAt >= this.opts.maxAgeMs) return true;
     return !this.#inserting.has(table) && rows >= Math.max(1, Math.floor(this.opts.maxRows / 10));
   }
@@ -97,9 +97,10 @@ export class BatchWriter {
   #flush(table: TableName): void {
     if (this.#inserting.has(table)) return;
     const batch = this.#batches.get(table);
-    if (!batch || batch.rows.length === 0) return;
+    if (!batch || batch.staged.rows === 0) return;
     this.#batches.delete(table);
     const running = this.#insert(table, batch).finally(() => {
+      batch.staged.discard().catch((e: unknown) => this.log.warn({ table, err: (e as Error).message }, 'could not remove a staged batch'));
       this.#inserting.delete(table);
       // Rows that arrived during the insert may already be due.
       const next = this.#batches.get(table);
@@ -115,16 +116,16 @@ export class BatchWriter {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const started = performance.now();
       try {
-        await insertRows(this.store, `${this.opts.database}.${table}`, this.opts.codecs.get(table)!, batch.rows);
+        await batch.staged.insert();
         this.metrics.batchSeconds.observe({ table }, (performance.now() - started) / 1000);
-        this.metrics.batchRows.observe({ table }, batch.rows.length);
-        this.metrics.written.inc({ table }, batch.rows.length);
+        this.metrics.batchRows.observe({ table }, batch.staged.rows);
+        this.metrics.written.inc({ table }, batch.staged.rows);
         for (const w of batch.waiters) w.resolve();
         return;
       } catch (e) {
         lastError = e as Error;
         this.metrics.writeErrors.inc({ table });
-        this.log.warn({ table, rows: batch.rows.length, attempt, err: lastError.message }, 'insert failed');
+        this.log.warn({ table, rows: batch.staged.rows, attempt, err: lastError.message }, 'insert failed');
         if (attempt < attempts) {
           await new Promise((r) => setTimeout(r, delay));
           delay *= 2;

@@ -56,6 +56,15 @@ describe('Native encoding', () => {
     );
   });
 
+  it('encodes a map object shared by consecutive rows exactly as separate equal maps', () => {
+    const codec = compileCodec([{ name: 'm', type: 'Map(LowCardinality(String), String)' }]);
+    const shared = { 'service.name': 'cart', 'host.name': 'node-1', 'é': 'ü' };
+    const rows = [{ m: shared }, { m: shared }, { m: {} }, { m: shared }, { m: shared }, { m: { a: 'b' } }, { m: shared }];
+    const copies = rows.map((r) => ({ m: { ...r.m } }));
+    expect(hex(codec.encode(rows))).toBe(hex(codec.encode(copies)));
+    expect(hex(codec.encode(rows))).toBe(hex(codec.encode(copies))); // and again with reused builders
+  });
+
   it('uses type defaults for missing values', () => {
     const codec = compileCodec([
       { name: 'a', type: 'String' },

@@ -82,11 +82,26 @@ export class Bytes {
     this.ensure(4);
     this.pos = this.buf.writeUInt32LE(n >>> 0, this.pos);
   }
-  /** Two 32-bit halves, low first: the bit pattern of Int64 and UInt64 alike. */
+  /** Two 32-bit halves, low first: the bit pattern of Int64 and UInt64 alike. Byte stores: no range checks. */
   words(lo: number, hi: number): void {
     this.ensure(8);
-    this.buf.writeUInt32LE(lo >>> 0, this.pos);
-    this.pos = this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = lo;
+    buf[p + 1] = lo >>> 8;
+    buf[p + 2] = lo >>> 16;
+    buf[p + 3] = lo >>> 24;
+    buf[p + 4] = hi;
+    buf[p + 5] = hi >>> 8;
+    buf[p + 6] = hi >>> 16;
+    buf[p + 7] = hi >>> 24;
+    this.pos = p + 8;
+  }
+  /** Copies bytes [start, end) already written to the end (a repeated value). */
+  repeat(start: number, end: number): void {
+    this.ensure(end - start);
+    this.buf.copyWithin(this.pos, start, end);
+    this.pos += end - start;
   }
   /** A 64-bit integer given as a number, a decimal string or a bigint (two's complement when negative). */
   int64(v: unknown): void {
@@ -180,6 +195,9 @@ function topLevel(args: string): string[] {
   return out;
 }
 
+/** A String column's value for what is not a string: numbers and booleans as text, anything else empty. */
+const text = (v: unknown): string => (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : '');
+
 const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : Number(v ?? 0) || 0);
 
 /** A fixed-width or string column: `put` writes one value. */
@@ -197,6 +215,62 @@ function scalar(nativeType: string, put: (b: Bytes, v: unknown) => void): Column
   };
 }
 
+/**
+ * Map(String, String): offsets, then all keys, then all values, written straight into three buffers. The same map
+ * object as the previous row's (every span of a resource shares its ResourceAttributes) is copied as bytes.
+ */
+function stringMap(nativeType: string): ColumnKind {
+  return {
+    nativeType,
+    create() {
+      const offsets = new Bytes();
+      const keys = new Bytes();
+      const values = new Bytes();
+      let end = 0;
+      let last: object | undefined;
+      let lastKeys = 0;
+      let lastValues = 0;
+      let lastCount = 0;
+      return {
+        add(v) {
+          if (v !== null && typeof v === 'object') {
+            if (v === last) {
+              const k0 = keys.pos;
+              const v0 = values.pos;
+              keys.repeat(lastKeys, k0);
+              values.repeat(lastValues, v0);
+              lastKeys = k0;
+              lastValues = v0;
+              end += lastCount;
+            } else {
+              const o = v as Record<string, unknown>;
+              const before = end;
+              last = v;
+              lastKeys = keys.pos;
+              lastValues = values.pos;
+              for (const kk in o) {
+                keys.string(kk);
+                const x = o[kk];
+                values.string(typeof x === 'string' ? x : text(x));
+                end++;
+              }
+              lastCount = end - before;
+            }
+          }
+          offsets.words(end, 0);
+        },
+        emit(out) {
+          out.push(offsets.result(), keys.result(), values.result());
+        },
+        reset() {
+          offsets.pos = keys.pos = values.pos = end = 0;
+          last = undefined;
+        },
+      };
+    },
+  };
+}
+
 /** Compiles one ClickHouse type. Throws on types the tables do not use, so a schema change is loud. */
 export function columnKind(type: string): ColumnKind {
   const m = /^(\w+)(?:\((.*)\))?$/s.exec(type.trim());
@@ -204,9 +278,7 @@ export function columnKind(type: string): ColumnKind {
   const [, name, args] = m;
   switch (name) {
     case 'String':
-      return scalar('String', (b, v) =>
-        b.string(typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : ''),
-      );
+      return scalar('String', (b, v) => b.string(typeof v === 'string' ? v : text(v)));
     case 'LowCardinality':
       return columnKind(args!); // sent as the inner type; see the module header
     case 'Bool':
@@ -244,7 +316,7 @@ export function columnKind(type: string): ColumnKind {
                 for (const x of v) items.add(x);
                 end += v.length;
               }
-              offsets.int64(end);
+              offsets.words(end, 0);
             },
             emit(out) {
               out.push(offsets.result());
@@ -263,8 +335,11 @@ export function columnKind(type: string): ColumnKind {
       const [k, val] = topLevel(args!);
       const key = columnKind(k!);
       const value = columnKind(val!);
+      const nativeType = `Map(${key.nativeType}, ${value.nativeType})`;
+      // Attribute maps are most of a row's bytes: string → string maps skip the per-value builder calls.
+      if (key.nativeType === 'String' && value.nativeType === 'String') return stringMap(nativeType);
       return {
-        nativeType: `Map(${key.nativeType}, ${value.nativeType})`,
+        nativeType,
         create() {
           const offsets = new Bytes();
           const keys = key.create();
