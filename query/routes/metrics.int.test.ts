@@ -59,10 +59,24 @@ const sums: SumRow[] = [
 ];
 
 const gauge = (k: number, value: number, pod: string, plusMs = 0): GaugeRow => ({ ...base('memory.usage', k, { pod }, { plusMs, unit: 'By' }), Value: value, Flags: 0 });
+const EXEMPLAR_TRACE = '5b8efff798038103d269b633813fc60c';
 const gauges: GaugeRow[] = [
   ...[10, 20, 30, 40, 50, 50, 50, 50].map((v, k) => gauge(k, v, 'p1')),
   ...K(0, 7).map((k) => gauge(k, 100, 'p2', 5000)), // 5 s later than p1: its point is each step's last
-];
+].map((g, i) =>
+  // The first point carries an exemplar, for the raw points read.
+  i === 0
+    ? {
+        ...g,
+        Flags: 1,
+        'Exemplars.FilteredAttributes': [{ 'user.id': 'u1' }],
+        'Exemplars.TimeUnix': [at(0, -500)],
+        'Exemplars.Value': [12.5],
+        'Exemplars.SpanId': ['eee19b7ec3c1b174'],
+        'Exemplars.TraceId': [EXEMPLAR_TRACE],
+      }
+    : g,
+);
 
 function hist(name: string, k: number, pod: string, counts: number[], s: number, temporality: number, bounds = [0.1, 0.5, 1], start?: string): HistogramRow {
   return {
@@ -196,6 +210,59 @@ describe('GET /api/v1/metrics', () => {
     });
     const found = await h.get<{ metrics: { name: string }[] }>(`/api/v1/metrics?start=${T - 120_000}&end=${T + 600_000}&search=MEMORY`);
     expect(found.body.metrics.map((m) => m.name)).toEqual(['memory.usage']);
+  });
+
+  it('lists only the metrics a service reported when asked', async () => {
+    const of = (service: string) => h.get<{ metrics: { name: string }[] }>(`/api/v1/metrics?start=${T - 120_000}&end=${T + 600_000}&service=${service}`);
+    expect((await of('api')).body.metrics).toHaveLength(8);
+    expect((await of('checkout')).body.metrics).toEqual([]);
+  });
+});
+
+describe('GET /api/v1/metrics/points', () => {
+  type Points = { name: string; type: string | null; points: Record<string, unknown>[]; truncated: boolean };
+  const points = (qs: string) => h.get<Points>(`/api/v1/metrics/points?start=${T - 600_000}&end=${T + 600_000}&${qs}`);
+
+  it('returns the stored points newest first, with exemplars, flags and exact times', async () => {
+    const r = await points('name=memory.usage&filter=pod=p1');
+    expect(r.status).toBe(200);
+    expect(r.body.type).toBe('gauge');
+    expect(r.body.points.map((p) => p['value'])).toEqual([50, 50, 50, 50, 40, 30, 20, 10]);
+    expect(r.body.points.at(-1)).toEqual({
+      time: at(0),
+      startTime: nsAt(T - 600_000),
+      serviceName: 'api',
+      attributes: { pod: 'p1' },
+      resourceAttributes: { 'service.name': 'api' },
+      resourceSchemaUrl: '',
+      scopeName: 'meter',
+      scopeVersion: '1',
+      scopeAttributes: {},
+      scopeSchemaUrl: '',
+      flags: 1,
+      value: 10,
+      exemplars: [{ time: at(0, -500), value: 12.5, traceId: EXEMPLAR_TRACE, spanId: 'eee19b7ec3c1b174', filteredAttributes: { 'user.id': 'u1' } }],
+    });
+  });
+
+  it('gives each type its own fields: histogram buckets, exponential buckets, summary quantiles, sum temporality', async () => {
+    const hist = (await points('name=http.server.duration&limit=1')).body;
+    expect(hist.truncated).toBe(true);
+    expect(Object.keys(hist.points[0]!)).toEqual(expect.arrayContaining(['count', 'sum', 'min', 'max', 'bucketCounts', 'explicitBounds', 'temporality', 'exemplars']));
+    expect(hist.points[0]!['explicitBounds']).toEqual([0.1, 0.5, 1]);
+    const exp = (await points('name=exp.size&limit=1')).body.points[0]!;
+    expect(exp).toEqual(expect.objectContaining({ scale: expect.any(Number), zeroCount: expect.any(String), positive: expect.objectContaining({ offset: expect.any(Number) }) }));
+    const summary = (await points('name=gc.pause&limit=1')).body.points[0]!;
+    expect(summary['quantiles']).toEqual(expect.arrayContaining([expect.objectContaining({ quantile: expect.any(Number), value: expect.any(Number) })]));
+    const counter = (await points('name=jobs.processed&limit=1')).body.points[0]!;
+    expect([counter['temporality'], counter['monotonic'], counter['value']]).toEqual(['delta', true, 30]);
+  });
+
+  it('answers an unknown metric with no points, and bad parameters with a 400', async () => {
+    expect((await points('name=nope')).body).toEqual({ name: 'nope', type: null, points: [], truncated: false });
+    expect((await h.get('/api/v1/metrics/points')).status).toBe(400);
+    expect((await points('name=memory.usage&limit=0')).status).toBe(400);
+    expect((await points('name=memory.usage&filter=pod=~(')).status).toBe(400);
   });
 });
 

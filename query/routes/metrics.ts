@@ -1,6 +1,7 @@
 /**
  * GET /api/v1/metrics: the metric catalogue (names, types, units, label keys).
  * GET /api/v1/metrics/query: series of one metric over a range, bucketed by step and aggregated.
+ * GET /api/v1/metrics/points: the stored data points of one metric, every field as exported.
  */
 import type { FastifyPluginCallback } from 'fastify';
 import { AppError } from '../../ingest/core/errors.ts';
@@ -19,6 +20,7 @@ import {
   lookbackMs,
   metricKindSql,
   metricListSql,
+  metricPointsSql,
   metricSeriesSql,
 } from '../sql/metrics.ts';
 
@@ -30,6 +32,16 @@ export interface MetricListParams {
   start?: string;
   end?: string;
   search?: string;
+  service?: string;
+  limit: number;
+}
+
+export interface MetricPointsParams {
+  name: string;
+  type?: MetricType;
+  start?: string;
+  end?: string;
+  filter?: string[];
   limit: number;
 }
 
@@ -140,6 +152,49 @@ const series = {
   required: ['labels', 'points'],
 } as const;
 
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+const buckets = { type: 'object', properties: { offset: { type: 'integer' }, bucketCounts: { type: 'array', items: { type: 'string' } } } } as const;
+
+/** One data point: the fields every type has, then each type's own (see the route description). */
+const point = {
+  type: 'object',
+  properties: {
+    time: { type: 'string', description: 'TimeUnix, ns since the epoch.' },
+    startTime: { type: 'string', description: 'StartTimeUnix, ns since the epoch.' },
+    serviceName: { type: 'string' },
+    attributes: stringMap,
+    resourceAttributes: stringMap,
+    resourceSchemaUrl: { type: 'string' },
+    scopeName: { type: 'string' },
+    scopeVersion: { type: 'string' },
+    scopeAttributes: stringMap,
+    scopeSchemaUrl: { type: 'string' },
+    flags: { type: 'integer' },
+    value: { type: 'number' },
+    temporality: { type: 'string', enum: ['delta', 'cumulative', 'unspecified'] },
+    monotonic: { type: 'boolean' },
+    count: { type: 'string' },
+    sum: { type: 'number' },
+    min: { type: 'number' },
+    max: { type: 'number' },
+    bucketCounts: { type: 'array', items: { type: 'string' } },
+    explicitBounds: { type: 'array', items: { type: 'number' } },
+    scale: { type: 'integer' },
+    zeroCount: { type: 'string' },
+    positive: buckets,
+    negative: buckets,
+    quantiles: { type: 'array', items: { type: 'object', properties: { quantile: { type: 'number' }, value: { type: 'number' } } } },
+    exemplars: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { time: { type: 'string' }, value: { type: 'number' }, traceId: { type: 'string' }, spanId: { type: 'string' }, filteredAttributes: stringMap },
+      },
+    },
+  },
+  required: ['time', 'startTime', 'serviceName', 'attributes', 'resourceAttributes', 'resourceSchemaUrl', 'scopeName', 'scopeVersion', 'scopeAttributes', 'scopeSchemaUrl', 'flags'],
+} as const;
+
 export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { store }, done) => {
   app.get<{ Querystring: MetricListParams }>(
     '/metrics',
@@ -153,6 +208,7 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
           properties: {
             ...timeRangeParams,
             search: { type: 'string', maxLength: 256, description: 'Case-insensitive substring of the metric name.' },
+            service: { type: 'string', maxLength: 1024, description: 'Only metrics this service (ServiceName) reported in the range.' },
             limit: limitParam(5000, 1000, 'metrics'),
           },
         },
@@ -164,7 +220,7 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
     },
     async (req) => {
       const q = req.query;
-      const metrics = await runQuery<unknown>(store, metricListSql(store.database, { range: resolveRange(q, Date.now()), search: q.search, limit: q.limit }));
+      const metrics = await runQuery<unknown>(store, metricListSql(store.database, { range: resolveRange(q, Date.now()), search: q.search, service: q.service, limit: q.limit }));
       return { metrics };
     },
   );
@@ -238,6 +294,63 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
       const truncated = rows.length > m.limit;
       if (truncated) rows.length = m.limit;
       return { name: q.name, type: kind.type, agg: m.agg === 'quantile' ? `quantile(${m.q})` : m.agg, stepMs: w.stepMs, series: rows, truncated };
+    },
+  );
+
+  app.get<{ Querystring: MetricPointsParams }>(
+    '/metrics/points',
+    {
+      schema: {
+        tags: ['metrics'],
+        summary: 'The stored data points of one metric, newest first, every field as exported.',
+        description: [
+          'For reading what an application sent: bucket counts and bounds, exponential histogram buckets, summary',
+          'quantiles, exemplars, flags, and start and point times. Times are nanoseconds since the epoch and 64-bit',
+          'counts are decimal strings, both exact. Fields by type:',
+          '- gauge: value, exemplars. sum: value, temporality, monotonic, exemplars.',
+          '- histogram: count, sum, min, max, bucketCounts, explicitBounds, temporality, exemplars.',
+          '- exponential_histogram: count, sum, min, max, scale, zeroCount, positive and negative {offset, bucketCounts}, temporality, exemplars.',
+          '- summary: count, sum, quantiles [{quantile, value}].',
+        ].join('\n'),
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 1024, description: 'Metric name.' },
+            type: { type: 'string', enum: [...METRIC_TYPES], description: 'Only needed when the name exists as more than one type.' },
+            ...timeRangeParams,
+            filter: repeatable('Label filter: key=value, key!=value, key=~regex, key!~regex (RE2, anchored). Keys: ServiceName or an attribute key.'),
+            limit: limitParam(10_000, 100, 'points'),
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              name: { type: 'string' },
+              type: { type: ['string', 'null'], enum: [...METRIC_TYPES, null], description: 'null when the metric has no data in the range.' },
+              points: { type: 'array', items: point },
+              truncated: { type: 'boolean', description: 'More points matched than `limit`; the newest are returned.' },
+            },
+            required: ['name', 'type', 'points', 'truncated'],
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const range = resolveRange(q, Date.now());
+      const kind = pickKind(q.name, await runQuery<KindRow>(store, metricKindSql(store.database, q.name, range)), q.type);
+      if (kind === undefined) return { name: q.name, type: null, points: [], truncated: false };
+      const points = await runQuery<unknown>(
+        store,
+        metricPointsSql(store.database, { name: q.name, type: kind.type, range, filters: parseLabelFilters('filter', q.filter), limit: q.limit }),
+      );
+      const truncated = points.length > q.limit;
+      if (truncated) points.length = q.limit;
+      return { name: q.name, type: kind.type, points, truncated };
     },
   );
   done();

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Sql } from '../../ingest/storage/sql.ts';
 import { logHistogramSql, logSearchSql } from './logs.ts';
-import { type MetricKind, type MetricQuery, metricKindSql, metricListSql, metricSeriesSql } from './metrics.ts';
+import { type MetricKind, type MetricQuery, metricKindSql, metricListSql, metricPointsSql, metricSeriesSql } from './metrics.ts';
 import { servicesSql } from './services.ts';
 import { traceByIdSql, traceSearchSql } from './traces.ts';
 
@@ -152,5 +152,13 @@ describe('metric SQL', () => {
   it('catalogue and kind lookup', () => {
     expect(rendered(metricListSql(DB, { range, search: EVIL, limit: 1000 }))).toMatchSnapshot();
     expect(rendered(metricKindSql(DB, EVIL, range))).toMatchSnapshot();
+    expect(rendered(metricListSql(DB, { range, service: EVIL, limit: 1000 }))).toMatchSnapshot();
+  });
+  it('raw points of every type, hostile name and filter values kept in parameters', () => {
+    for (const type of ['gauge', 'sum', 'histogram', 'exponential_histogram', 'summary'] as const) {
+      const r = rendered(metricPointsSql(DB, { name: EVIL, type, range, filters: [{ key: EVIL, op: '=', value: EVIL }], limit: 100 }));
+      expect(r.text).not.toContain(EVIL);
+      expect(r).toMatchSnapshot();
+    }
   });
 });

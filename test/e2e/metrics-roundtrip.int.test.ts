@@ -4,10 +4,9 @@
  * histogram) and read back through the query API with the expected values: the catalogue (type, unit,
  * description, temporality, label keys), gauge values, counter increases and rates across two exports, a
  * histogram quantile worked out by hand from the bucket bounds, exponential histogram count and sum. A summary,
- * which the JS SDK cannot produce, is sent as a hand-built OTLP/JSON request.
- *
- * The API has no read of raw data points (bucket counts, bounds, scale, offsets, resource and scope), so those
- * are checked in ClickHouse directly: a storage-level check, not an API one.
+ * which the JS SDK cannot produce, is sent as a hand-built OTLP/JSON request. The stored data points themselves
+ * (bucket counts and bounds, scale and offsets, quantiles, resource and scope, nanosecond times) are read back
+ * through /api/v1/metrics/points.
  */
 import { type Attributes, type HrTime, ValueType } from '@opentelemetry/api';
 import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
@@ -16,7 +15,6 @@ import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-met
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, AggregationType, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ident, param, sql, type Sql } from '../../ingest/storage/sql.ts';
 import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';
 
 let platform: TestPlatform;
@@ -47,15 +45,6 @@ const exporters: [string, (platform: TestPlatform) => PushMetricExporter][] = [
   ['grpc', (p) => new GrpcExporter({ url: p.grpcUrl })],
 ];
 
-/** Rows of a storage-level check (UInt64 values come back as strings). */
-function rows<T = Json>(query: Sql): Promise<T[]> {
-  return platform.store!.rows<T>(query);
-}
-
-function table(name: string): Sql {
-  return sql`${ident(platform.store!.database)}.${ident(name)}`;
-}
-
 async function metricsApi(path: string, params: Record<string, string | string[]>): Promise<Json> {
   const u = new URL(`${platform.apiUrl}${path}`);
   for (const [k, v] of Object.entries(params)) for (const one of [v].flat()) u.searchParams.append(k, one);
@@ -63,6 +52,16 @@ async function metricsApi(path: string, params: Record<string, string | string[]
   expect(status, JSON.stringify(body)).toBe(200);
   return body;
 }
+
+/** The stored points of one metric through the API, oldest first. */
+async function storedPoints(metric: string, service: string, range: { start: string; end: string }): Promise<Json[]> {
+  const body = await metricsApi('/api/v1/metrics/points', { name: metric, start: range.start, end: range.end, filter: `ServiceName=${service}`, limit: '1000' });
+  expect(body.truncated).toBe(false);
+  return (body.points as Json[]).sort((a, b) => (BigInt(a.time) < BigInt(b.time) ? -1 : BigInt(a.time) > BigInt(b.time) ? 1 : 0));
+}
+
+/** Some fields of each object. */
+const pick = (objs: Json[], keys: string[]) => objs.map((o) => Object.fromEntries(keys.map((k) => [k, o[k]])));
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const hrNs = ([s, n]: HrTime) => (BigInt(s) * 1_000_000_000n + BigInt(n)).toString();
@@ -180,14 +179,9 @@ describe.each(exporters)('metrics over OTLP %s', (protocol, make) => {
     expect(filtered.series.map(total)).toEqual([7]);
 
     // rate = increase / seconds between the two samples, as stored.
-    const times = await rows<{ t: string; v: number }>(
-      sql`SELECT toString(toUnixTimestamp64Nano(TimeUnix)) AS t, Value AS v FROM ${table('otel_metrics_sum')}
-      WHERE ServiceName = ${param('String', service)} AND MetricName = ${param('String', name('requests'))}
-        AND Attributes['http.route'] = ${param('String', '/checkout')}
-      ORDER BY TimeUnix`,
-    );
-    expect(times.map((r) => r.v)).toEqual([5, 12]);
-    const seconds = Number(BigInt(times[1]!.t) - BigInt(times[0]!.t)) / 1e9;
+    const times = (await storedPoints(name('requests'), service, range)).filter((p) => p.attributes['http.route'] === '/checkout');
+    expect(times.map((p) => p.value)).toEqual([5, 12]);
+    const seconds = Number(BigInt(times[1]!.time) - BigInt(times[0]!.time)) / 1e9;
     expect(seconds).toBeGreaterThan(0);
     const rate = await query('requests', { agg: 'rate', filter: [`ServiceName=${service}`, 'http.route=/checkout'] });
     expect(rate.series).toHaveLength(1);
@@ -211,15 +205,8 @@ describe.each(exporters)('metrics over OTLP %s', (protocol, make) => {
     expect(lastValue(t.series)).toBe(21.5);
     expect((await query('temperature', { agg: 'count' })).series.map(total)).toEqual([2]);
     expect(lastValue((await query('queue_depth', { agg: 'last' })).series)).toBe(9);
-    const stored = await rows<{ name: string; v: number }>(
-      sql`SELECT MetricName AS name, Value AS v FROM ${table('otel_metrics_gauge')} WHERE ServiceName = ${param('String', service)} ORDER BY MetricName, TimeUnix`,
-    );
-    expect(stored).toEqual([
-      { name: name('queue_depth'), v: 4 },
-      { name: name('queue_depth'), v: 9 },
-      { name: name('temperature'), v: 19.25 },
-      { name: name('temperature'), v: 21.5 },
-    ]);
+    expect((await storedPoints(name('queue_depth'), service, range)).map((p) => p.value)).toEqual([4, 9]);
+    expect((await storedPoints(name('temperature'), service, range)).map((p) => p.value)).toEqual([19.25, 21.5]);
   });
 
   it('an explicit-bucket histogram: quantiles from the bucket counts gained between exports', async () => {
@@ -238,19 +225,16 @@ describe.each(exporters)('metrics over OTLP %s', (protocol, make) => {
     expect(lastValue((await query('latency', { agg: 'avg' })).series)).toBeCloseTo(389 / 7, 12);
   });
 
-  it('an explicit-bucket histogram: bucket counts, bounds, count, sum, min and max stored exactly', async () => {
-    const stored = await rows(
-      sql`SELECT Count, Sum, BucketCounts, ExplicitBounds, Min, Max, AggregationTemporality, Attributes, MetricUnit, MetricDescription
-      FROM ${table('otel_metrics_histogram')} WHERE ServiceName = ${param('String', service)} ORDER BY TimeUnix`,
-    );
-    const common = { ExplicitBounds: BOUNDS, AggregationTemporality: 2, Attributes: CHECKOUT_STORED, MetricUnit: 'ms', MetricDescription: 'Request latency' };
+  it('an explicit-bucket histogram: bucket counts, bounds, count, sum, min and max as exported', async () => {
+    const stored = pick(await storedPoints(name('latency'), service, range), ['count', 'sum', 'bucketCounts', 'explicitBounds', 'min', 'max', 'temporality', 'attributes']);
+    const common = { explicitBounds: BOUNDS, temporality: 'cumulative', attributes: CHECKOUT_STORED };
     expect(stored).toEqual([
-      { ...common, Count: '1', Sum: 3, BucketCounts: ['0', '1', '0', '0', '0', '0', '0'], Min: 3, Max: 3 },
-      { ...common, Count: '8', Sum: 392, BucketCounts: ['0', '1', '1', '2', '2', '1', '1'], Min: 3, Max: 200 },
+      { ...common, count: '1', sum: 3, bucketCounts: ['0', '1', '0', '0', '0', '0', '0'], min: 3, max: 3 },
+      { ...common, count: '8', sum: 392, bucketCounts: ['0', '1', '1', '2', '2', '1', '1'], min: 3, max: 200 },
     ]);
   });
 
-  it('an exponential histogram: count, sum and average gained between exports, and its buckets as stored', async () => {
+  it('an exponential histogram: count, sum and average gained between exports, and its buckets as exported', async () => {
     const count = await query('payload_size', { agg: 'count' });
     expect(count.type).toBe('exponential_histogram');
     expect(lastValue(count.series)).toBe(3);
@@ -260,44 +244,33 @@ describe.each(exporters)('metrics over OTLP %s', (protocol, make) => {
     // Export 1 holds 0 (the zero bucket) and 1: at the SDK's largest scale, 20, 1 = 2^0 is in bucket −1.
     // Export 2 adds 2, 4 and 8: 2^k is in bucket k·2^scale − 1, and 160 buckets (the SDK's default size) hold
     // −1 … 3·2^scale − 1 down to scale 5 (97 buckets), so 1, 2, 4, 8 land 32 buckets apart from offset −1.
-    const stored = await rows(
-      sql`SELECT Count, Sum, Scale, ZeroCount, PositiveOffset, PositiveBucketCounts, NegativeBucketCounts, Min, Max, AggregationTemporality
-      FROM ${table('otel_metrics_exponential_histogram')} WHERE ServiceName = ${param('String', service)} ORDER BY TimeUnix`,
-    );
+    const stored = pick(await storedPoints(name('payload_size'), service, range), ['count', 'sum', 'scale', 'zeroCount', 'positive', 'negative', 'min', 'max', 'temporality']);
     const buckets = Array.from({ length: 97 }, (_, i) => (i % 32 === 0 ? '1' : '0'));
-    const common = { ZeroCount: '1', PositiveOffset: -1, NegativeBucketCounts: [], Min: 0, AggregationTemporality: 2 };
+    const common = { zeroCount: '1', negative: { offset: 0, bucketCounts: [] }, min: 0, temporality: 'cumulative' };
     expect(stored).toEqual([
-      { ...common, Count: '2', Sum: 1, Scale: 20, PositiveBucketCounts: ['1'], Max: 1 },
-      { ...common, Count: '5', Sum: 15, Scale: 5, PositiveBucketCounts: buckets, Max: 8 },
+      { ...common, count: '2', sum: 1, scale: 20, positive: { offset: -1, bucketCounts: ['1'] }, max: 1 },
+      { ...common, count: '5', sum: 15, scale: 5, positive: { offset: -1, bucketCounts: buckets }, max: 8 },
     ]);
   });
 
-  it('stores resource, scope and the sum flags of every point', async () => {
-    const stored = await rows(
-      sql`SELECT MetricName AS name, ResourceAttributes, ResourceSchemaUrl, ScopeName, ScopeVersion, ScopeSchemaUrl, IsMonotonic, AggregationTemporality
-      FROM ${table('otel_metrics_sum')} WHERE ServiceName = ${param('String', service)} ORDER BY MetricName, TimeUnix, Attributes['http.route']`,
-    );
+  it('keeps resource, scope and the sum flags of every point', async () => {
+    const keys = ['resourceAttributes', 'resourceSchemaUrl', 'scopeName', 'scopeVersion', 'scopeSchemaUrl', 'monotonic', 'temporality'];
     const common = {
-      ResourceAttributes: { 'service.name': service, 'k8s.namespace.name': 'shop', 'host.cpu.count': '8' },
-      ResourceSchemaUrl: RESOURCE_SCHEMA,
-      ScopeName: 'roundtrip-meter',
-      ScopeVersion: '3.0.0',
-      ScopeSchemaUrl: SCOPE_SCHEMA,
-      AggregationTemporality: 2,
+      resourceAttributes: { 'service.name': service, 'k8s.namespace.name': 'shop', 'host.cpu.count': '8' },
+      resourceSchemaUrl: RESOURCE_SCHEMA,
+      scopeName: 'roundtrip-meter',
+      scopeVersion: '3.0.0',
+      scopeSchemaUrl: SCOPE_SCHEMA,
+      temporality: 'cumulative',
     };
-    const inflight = { ...common, name: name('inflight'), IsMonotonic: false };
-    const requests = { ...common, name: name('requests'), IsMonotonic: true };
-    expect(stored).toEqual([inflight, inflight, requests, requests, requests, requests]);
+    expect(pick(await storedPoints(name('inflight'), service, range), keys)).toEqual(Array(2).fill({ ...common, monotonic: false }));
+    expect(pick(await storedPoints(name('requests'), service, range), keys)).toEqual(Array(4).fill({ ...common, monotonic: true }));
   });
 
-  it('stores the start and end time of every point exactly as exported, to the nanosecond', async () => {
+  it('keeps the start and end time of every point exactly as exported, to the nanosecond', async () => {
     const stored: PointTimes[] = [];
-    for (const t of ['otel_metrics_sum', 'otel_metrics_gauge', 'otel_metrics_histogram', 'otel_metrics_exponential_histogram']) {
-      const r = await rows<{ p: string }>(
-        sql`SELECT concat(MetricName, ' ', Attributes['http.route'], ' ', toString(toUnixTimestamp64Nano(StartTimeUnix)), ' ', toString(toUnixTimestamp64Nano(TimeUnix))) AS p
-        FROM ${table(t)} WHERE ServiceName = ${param('String', service)}`,
-      );
-      stored.push(...r.map((x) => x.p));
+    for (const metric of ['requests', 'inflight', 'temperature', 'queue_depth', 'latency', 'payload_size']) {
+      for (const p of await storedPoints(name(metric), service, range)) stored.push(`${name(metric)} ${p.attributes['http.route']} ${p.startTime} ${p.time}`);
     }
     // 2 exports × (2 counter series + up-down counter + 2 gauges + 2 histograms).
     expect(sentTimes).toHaveLength(14);
@@ -331,18 +304,14 @@ describe('metrics with delta temporality over OTLP http/protobuf', () => {
     range.end = String(Date.now() + 1000);
   });
 
-  it('stores each export\'s own increments with temporality delta', async () => {
-    const sums = await rows(
-      sql`SELECT Value, AggregationTemporality, IsMonotonic FROM ${table('otel_metrics_sum')} WHERE ServiceName = ${param('String', service)} ORDER BY TimeUnix`,
-    );
+  it('keeps each export\'s own increments with temporality delta', async () => {
+    const sums = pick(await storedPoints('rt.delta.requests', service, range), ['value', 'temporality', 'monotonic']);
     expect(sums).toEqual([
-      { Value: 5, AggregationTemporality: 1, IsMonotonic: true },
-      { Value: 7, AggregationTemporality: 1, IsMonotonic: true },
+      { value: 5, temporality: 'delta', monotonic: true },
+      { value: 7, temporality: 'delta', monotonic: true },
     ]);
-    const hist = await rows(
-      sql`SELECT Count, BucketCounts, AggregationTemporality FROM ${table('otel_metrics_histogram')} WHERE ServiceName = ${param('String', service)}`,
-    );
-    expect(hist).toEqual([{ Count: '8', BucketCounts: ['0', '1', '1', '2', '2', '1', '1'], AggregationTemporality: 1 }]);
+    const hist = pick(await storedPoints('rt.delta.latency', service, range), ['count', 'bucketCounts', 'temporality']);
+    expect(hist).toEqual([{ count: '8', bucketCounts: ['0', '1', '1', '2', '2', '1', '1'], temporality: 'delta' }]);
     const { metrics } = await metricsApi('/api/v1/metrics', { search: 'rt.delta.', start: range.start, end: range.end });
     expect(metrics.map((m: Json) => [m.name, m.type, m.temporality, m.monotonic])).toEqual([
       ['rt.delta.latency', 'histogram', 'delta', false],
@@ -413,15 +382,14 @@ describe('a summary sent as OTLP/JSON (the JS SDK has no summary instrument)', (
   });
 
   it('is stored with its quantiles, count, sum and nanosecond times', async () => {
-    const stored = await rows(
-      sql`SELECT toString(toUnixTimestamp64Nano(StartTimeUnix)) AS start, toString(toUnixTimestamp64Nano(TimeUnix)) AS time, Count, Sum,
-        ValueAtQuantiles.Quantile AS q, ValueAtQuantiles.Value AS v, Attributes, MetricUnit, MetricDescription, ScopeName
-      FROM ${table('otel_metrics_summary')} WHERE ServiceName = ${param('String', service)} ORDER BY TimeUnix`,
-    );
-    const common = { start, q: [0, 0.5, 0.99, 1], Attributes: { 'rpc.method': 'Get' }, MetricUnit: 's', MetricDescription: 'RPC duration', ScopeName: 'handmade' };
+    const range = { start: String(base * 1000), end: String((base + 599) * 1000) };
+    const stored = pick(await storedPoints(metric, service, range), ['startTime', 'time', 'count', 'sum', 'quantiles', 'attributes', 'scopeName']);
+    const quantiles = (q50: number, q99: number) =>
+      [0.5, q50, q99, 45].map((value, i) => ({ quantile: [0, 0.5, 0.99, 1][i], value }));
+    const common = { startTime: start, attributes: { 'rpc.method': 'Get' }, scopeName: 'handmade' };
     expect(stored).toEqual([
-      { ...common, time: t1, Count: '10', Sum: 100, v: [0.5, 8, 30, 45] },
-      { ...common, time: t2, Count: '25', Sum: 260, v: [0.5, 9, 31.5, 45] },
+      { ...common, time: t1, count: '10', sum: 100, quantiles: quantiles(8, 30) },
+      { ...common, time: t2, count: '25', sum: 260, quantiles: quantiles(9, 31.5) },
     ]);
   });
 
