@@ -7,6 +7,7 @@ import { Kafka, type KafkaConfig, type SASLOptions, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/options.ts';
 import type { Signal } from '../otlp/rows.ts';
+import { installGzipCodec } from './gzip.ts';
 
 export interface Topics {
   bySignal: Record<Signal, string>;
@@ -57,6 +58,7 @@ export function createKafka(config: Config, role: string, log: Logger): Kafka {
   };
   if (ssl !== undefined) kafkaConfig.ssl = ssl;
   if (saslOptions !== undefined) kafkaConfig.sasl = saslOptions;
+  installGzipCodec();
   return new Kafka(kafkaConfig);
 }
 
