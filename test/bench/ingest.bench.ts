@@ -171,7 +171,9 @@ export async function waitWritten(apiUrl: string, expected: number, timeoutMs = 
     if (written === expected) return;
     if (written > expected) throw new Error(`wrote ${written} spans, more than the ${expected} sent`);
     if (Date.now() > deadline) throw new Error(`only ${written} of ${expected} spans written`);
-    await new Promise((r) => setTimeout(r, 20));
+    // Each poll is a /metrics scrape, which costs the process being measured: 50 ms keeps that small while
+    // adding at most 0.5 % to a 10 s run.
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
