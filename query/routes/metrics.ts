@@ -152,6 +152,13 @@ const series = {
   required: ['labels', 'points'],
 } as const;
 
+/** The parameters that pick one metric, shared by its series and its points. */
+const oneMetricParams = {
+  name: { type: 'string', minLength: 1, maxLength: 1024, description: 'Metric name.' },
+  type: { type: 'string', enum: [...METRIC_TYPES], description: 'Only needed when the name exists as more than one type.' },
+} as const;
+const labelFilterParam = repeatable('Label filter: key=value, key!=value, key=~regex, key!~regex (RE2, anchored). Keys: ServiceName or an attribute key.');
+
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 const buckets = { type: 'object', properties: { offset: { type: 'integer' }, bucketCounts: { type: 'array', items: { type: 'string' } } } } as const;
 
@@ -247,8 +254,7 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
           additionalProperties: false,
           required: ['name'],
           properties: {
-            name: { type: 'string', minLength: 1, maxLength: 1024, description: 'Metric name.' },
-            type: { type: 'string', enum: [...METRIC_TYPES], description: 'Only needed when the name exists as more than one type.' },
+            ...oneMetricParams,
             ...timeRangeParams,
             step: {
               type: 'string',
@@ -257,7 +263,7 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
             },
             agg: { type: 'string', enum: [...AGGS], description: 'Aggregation per step; see the description.' },
             q: { type: 'number', minimum: 0, maximum: 1, description: 'Quantile for agg=quantile (0.999).' },
-            filter: repeatable('Label filter: key=value, key!=value, key=~regex, key!~regex (RE2, anchored). Keys: ServiceName or an attribute key.'),
+            filter: labelFilterParam,
             groupBy: {
               type: 'array',
               items: { type: 'string', maxLength: 4096 },
@@ -317,10 +323,9 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
           additionalProperties: false,
           required: ['name'],
           properties: {
-            name: { type: 'string', minLength: 1, maxLength: 1024, description: 'Metric name.' },
-            type: { type: 'string', enum: [...METRIC_TYPES], description: 'Only needed when the name exists as more than one type.' },
+            ...oneMetricParams,
             ...timeRangeParams,
-            filter: repeatable('Label filter: key=value, key!=value, key=~regex, key!~regex (RE2, anchored). Keys: ServiceName or an attribute key.'),
+            filter: labelFilterParam,
             limit: limitParam(10_000, 100, 'points'),
           },
         },
