@@ -1,12 +1,19 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, optionsHelp, redacted } from './load.ts';
 import { envName, flagName } from './options.ts';
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
 function file(text: string, ext = 'yaml'): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'crowsnest-cfg-')), `c.${ext}`);
+  const dir = mkdtempSync(join(tmpdir(), 'crowsnest-cfg-'));
+  dirs.push(dir);
+  const path = join(dir, `c.${ext}`);
   writeFileSync(path, text);
   return path;
 }
