@@ -291,41 +291,27 @@ function metric(
   }
   const info: MetricInfo = { resource, resourceSchemaUrl, scope, scopeSchemaUrl, name, description, unit };
   r.pos = dataStart;
-  switch (dataTag) {
-    case 42:
-      try {
+  // Errors name the oneof member they came from, as in the OTLP/JSON field names.
+  const member = dataTag === 42 ? 'gauge' : dataTag === 58 ? 'sum' : dataTag === 74 ? 'histogram' : dataTag === 82 ? 'exponentialHistogram' : 'summary';
+  try {
+    switch (dataTag) {
+      case 42:
         gauge(r, dataEnd, info, out.gauge);
-      } catch (err) {
-        throw within(err, 'gauge');
-      }
-      break;
-    case 58:
-      try {
+        break;
+      case 58:
         sum(r, dataEnd, info, out.sum);
-      } catch (err) {
-        throw within(err, 'sum');
-      }
-      break;
-    case 74:
-      try {
+        break;
+      case 74:
         histogram(r, dataEnd, info, out.histogram);
-      } catch (err) {
-        throw within(err, 'histogram');
-      }
-      break;
-    case 82:
-      try {
+        break;
+      case 82:
         exponentialHistogram(r, dataEnd, info, out.exponentialHistogram);
-      } catch (err) {
-        throw within(err, 'exponentialHistogram');
-      }
-      break;
-    default:
-      try {
+        break;
+      default:
         summary(r, dataEnd, info, out.summary);
-      } catch (err) {
-        throw within(err, 'summary');
-      }
+    }
+  } catch (err) {
+    throw within(err, member);
   }
   r.pos = end;
 }

@@ -213,7 +213,6 @@ export interface IngestBenchOptions {
   runs?: number;
   /** Extra `crowsnest start` flags (the Kafka bench passes --kafka-brokers). */
   extraArgs?: string[];
-  label?: string;
 }
 
 /** Spans/s end to end (first request to last row written) and peak RSS of one `crowsnest start`. */
