@@ -5,13 +5,14 @@
  * service. `publish` resolves only after Kafka acknowledged every message with acks = all; when Kafka cannot
  * be reached the result is retryable, and the receivers answer 503 + Retry-After. Nothing is dropped silently.
  */
-import { CompressionTypes, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { splitRequest } from '../otlp/split.ts';
 import { toProtobuf } from '../otlp/to-protobuf.ts';
 import type { Envelope, PublishResult, Transport } from '../pipeline/transport.ts';
 import type { Topics } from './client.ts';
 import type { KafkaMetrics } from './metrics.ts';
+import { JavaCompatiblePartitioner } from './partitioner.ts';
 
 export interface KafkaTransportOptions {
   topics: Topics;
@@ -36,7 +37,7 @@ export class KafkaTransport implements Transport {
     private readonly log: Logger,
   ) {
     // Murmur2 on the key, as Java clients partition: a trace id maps to the same partition whoever produces it.
-    this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 16, createPartitioner: Partitioners.DefaultPartitioner });
+    this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 16, createPartitioner: JavaCompatiblePartitioner });
   }
 
   /** Connects once; a broker that is down at start is retried by the first sends, not fatal. */

@@ -21,7 +21,7 @@
  * starts a plan, or steps 1–3) is retried with capped exponential backoff, forever; each retry is counted.
  * Nothing is committed until the insert succeeds, so lag grows and then drains.
  */
-import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners, type Producer } from 'kafkajs';
+import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PlatformMetrics } from '../core/metrics.ts';
 import { OtlpDecodeError, decodeProtobuf } from '../otlp/decode.ts';
@@ -32,6 +32,7 @@ import type { Store } from '../storage/client.ts';
 import { ident, param, sql } from '../storage/sql.ts';
 import { type Topics, signalOfTopic } from './client.ts';
 import type { KafkaMetrics } from './metrics.ts';
+import { JavaCompatiblePartitioner } from './partitioner.ts';
 
 export interface KafkaWriterOptions {
   database: string;
@@ -104,7 +105,7 @@ export class KafkaWriter {
       maxBytes: 64 * 1024 * 1024,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
-    this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: JavaCompatiblePartitioner });
     // A rebalance takes partitions away: their unflushed plans are dropped (nothing of them was committed,
     // and whoever owns the partition next replays from the committed offset).
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, (e) => {

@@ -1,4 +1,4 @@
-/** The few protobuf writing primitives the platform needs: OTLP responses and re-framing requests for Kafka. */
+/** The few protobuf writing primitives the platform needs for OTLP responses. */
 
 export function varint(n: number): number[] {
   const out: number[] = [];

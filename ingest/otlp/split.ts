@@ -6,9 +6,12 @@
  * Works on the raw bytes: resource, scope and item fields are copied verbatim, only the containers around them
  * are re-framed, so nothing is decoded and re-encoded and unknown fields survive. A request that holds a single
  * key is returned as it is. Input is a request the decoder already accepted.
+ *
+ * This runs on the gateway for every span, so it is one pass that records byte ranges (plain number arrays, no
+ * object per field), then one buffer per message, sized first and filled by copying: the first version, built on
+ * arrays of field objects and `Buffer.concat`, cost more than decoding the whole request.
  */
-import { lenHeader } from './pb-write.ts';
-import { LEN, Reader } from './wire.ts';
+import { Reader } from './wire.ts';
 import type { Signal } from './rows.ts';
 
 export interface KeyedMessage {
@@ -16,102 +19,227 @@ export interface KeyedMessage {
   value: Uint8Array;
 }
 
-interface Field {
-  no: number;
-  /** The whole field: tag, length prefix and value. */
-  start: number;
-  end: number;
-  /** The value of a length-delimited field. */
-  valueStart: number;
+/** The items of one scope container that share a key. */
+interface ScopeGroup {
+  /** Index into the scope table of the request (its header ranges and resource). */
+  scope: number;
+  /** start, end byte ranges of the items (whole fields, tag included). */
+  items: number[];
+  itemBytes: number;
 }
 
-function fieldsOf(r: Reader, start: number, end: number): Field[] {
-  const out: Field[] = [];
-  r.pos = start;
+/** Byte ranges of a container's fields other than its repeated children: copied into every message that needs them. */
+interface Header {
+  ranges: number[];
+  bytes: number;
+}
+
+const varintSize = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+
+export function splitRequest(signal: Signal, body: Uint8Array): KeyedMessage[] {
+  return signal === 'traces' ? splitTraces(body) : splitByService(body);
+}
+
+/** Logs and metrics: each ResourceLogs / ResourceMetrics goes whole to its service's message. */
+function splitByService(body: Uint8Array): KeyedMessage[] {
+  const r = new Reader(body);
+  const byKey = new Map<string, number[]>();
+  const end = body.length;
   while (r.pos < end) {
-    const fieldStart = r.pos;
+    const start = r.pos;
     const tag = r.tag();
-    if ((tag & 7) === LEN) {
-      const valueEnd = r.lenEnd(end);
-      out.push({ no: tag >>> 3, start: fieldStart, end: valueEnd, valueStart: r.pos });
-      r.pos = valueEnd;
-    } else {
+    if (tag !== 10) {
       r.skip(tag, end, 0);
-      out.push({ no: tag >>> 3, start: fieldStart, end: r.pos, valueStart: r.pos });
+      continue;
     }
+    const e = r.lenEnd(end);
+    const key = serviceName(r, r.pos, e);
+    let ranges = byKey.get(key);
+    if (!ranges) byKey.set(key, (ranges = []));
+    ranges.push(start, e);
+    r.pos = e;
+  }
+  if (byKey.size <= 1) return [{ key: [...byKey.keys()][0] ?? '', value: body }];
+  const src = asBuffer(body);
+  const out: KeyedMessage[] = [];
+  for (const [key, ranges] of byKey) {
+    let size = 0;
+    for (let i = 0; i < ranges.length; i += 2) size += ranges[i + 1]! - ranges[i]!;
+    const value = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let i = 0; i < ranges.length; i += 2) at += src.copy(value, at, ranges[i]!, ranges[i + 1]!);
+    out.push({ key, value });
   }
   return out;
 }
 
-function hex(buf: Uint8Array, start: number, end: number): string {
-  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('hex');
-}
-
-/** `service.name` from a Resource message (attributes = 1; KeyValue key = 1, value = 2; AnyValue string = 1). */
-function serviceName(r: Reader, resource: Field | undefined): string {
-  if (!resource) return '';
-  for (const kv of fieldsOf(r, resource.valueStart, resource.end).filter((f) => f.no === 1)) {
-    const parts = fieldsOf(r, kv.valueStart, kv.end);
-    const key = parts.find((f) => f.no === 1);
-    if (!key || Buffer.from(r.buf.buffer, r.buf.byteOffset + key.valueStart, key.end - key.valueStart).toString('utf8') !== 'service.name') continue;
-    const value = parts.find((f) => f.no === 2);
-    const str = value ? fieldsOf(r, value.valueStart, value.end).find((f) => f.no === 1) : undefined;
-    return str ? Buffer.from(r.buf.buffer, r.buf.byteOffset + str.valueStart, str.end - str.valueStart).toString('utf8') : '';
+/** `service.name` of a ResourceX message (resource = 1; Resource attributes = 1; KeyValue key = 1, value = 2; AnyValue string = 1). */
+function serviceName(r: Reader, start: number, end: number): string {
+  r.pos = start;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag !== 10) {
+      r.skip(tag, end, 0);
+      continue;
+    }
+    const resEnd = r.lenEnd(end);
+    while (r.pos < resEnd) {
+      const t = r.tag();
+      if (t !== 10) {
+        r.skip(t, resEnd, 0);
+        continue;
+      }
+      const kvEnd = r.lenEnd(resEnd);
+      let key = '';
+      let value = '';
+      while (r.pos < kvEnd) {
+        const kt = r.tag();
+        if (kt === 10) key = r.string(kvEnd);
+        else if (kt === 18) {
+          const vEnd = r.lenEnd(kvEnd);
+          while (r.pos < vEnd) {
+            const vt = r.tag();
+            if (vt === 10) value = r.string(vEnd);
+            else r.skip(vt, vEnd, 0);
+          }
+        } else r.skip(kt, kvEnd, 0);
+      }
+      if (key === 'service.name') return value;
+    }
   }
   return '';
 }
 
-function lenField(no: number, parts: Uint8Array[]): Uint8Array[] {
-  return [lenHeader(no, parts.reduce((n, p) => n + p.length, 0)), ...parts];
-}
-
-/** Items of one scope container that share a key, with the scope's other fields (scope, schema url). */
-interface ScopeGroup {
-  scopeFields: Uint8Array[];
-  items: Uint8Array[];
-}
-
-export function splitRequest(signal: Signal, body: Uint8Array): KeyedMessage[] {
+function splitTraces(body: Uint8Array): KeyedMessage[] {
   const r = new Reader(body);
-  const slice = (f: Field) => body.subarray(f.start, f.end);
-  // key → resource index → scope groups, in the order keys first appear.
-  const byKey = new Map<string, Map<number, { resourceFields: Uint8Array[]; scopes: ScopeGroup[] }>>();
-  const resources = fieldsOf(r, 0, body.length).filter((f) => f.no === 1);
-  resources.forEach((res, ri) => {
-    const resFields = fieldsOf(r, res.valueStart, res.end);
-    const resourceFields = resFields.filter((f) => f.no !== 2).map(slice);
-    const service = signal === 'traces' ? '' : serviceName(r, resFields.find((f) => f.no === 1));
-    for (const scope of resFields.filter((f) => f.no === 2)) {
-      const scopeFields = fieldsOf(r, scope.valueStart, scope.end);
-      const groups = new Map<string, ScopeGroup>();
-      for (const item of scopeFields.filter((f) => f.no === 2)) {
-        let key = service;
-        if (signal === 'traces') {
-          const traceId = fieldsOf(r, item.valueStart, item.end).find((f) => f.no === 1);
-          key = traceId ? hex(body, traceId.valueStart, traceId.end) : '';
-        }
-        let g = groups.get(key);
-        if (!g) groups.set(key, (g = { scopeFields: scopeFields.filter((f) => f.no !== 2).map(slice), items: [] }));
-        g.items.push(slice(item));
-      }
-      for (const [key, g] of groups) {
-        let perResource = byKey.get(key);
-        if (!perResource) byKey.set(key, (perResource = new Map()));
-        let entry = perResource.get(ri);
-        if (!entry) perResource.set(ri, (entry = { resourceFields, scopes: [] }));
-        entry.scopes.push(g);
-      }
+  const src = asBuffer(body);
+  const end = body.length;
+  const resources: Header[] = [];
+  const scopes: { header: Header; resource: number }[] = [];
+  // key → its scope groups, in order of first appearance; the groups of one key are in request order.
+  const byKey = new Map<string, ScopeGroup[]>();
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag !== 10) {
+      r.skip(tag, end, 0);
+      continue;
     }
-  });
+    const resEnd = r.lenEnd(end);
+    const resource = resources.push({ ranges: [], bytes: 0 }) - 1;
+    while (r.pos < resEnd) {
+      const fieldStart = r.pos;
+      const t = r.tag();
+      if (t !== 18) {
+        r.skip(t, resEnd, 0);
+        addRange(resources[resource]!, fieldStart, r.pos);
+        continue;
+      }
+      const scopeEnd = r.lenEnd(resEnd);
+      const scope = scopes.push({ header: { ranges: [], bytes: 0 }, resource }) - 1;
+      scopeSpans(r, src, scopeEnd, scope, scopes[scope]!.header, byKey);
+    }
+  }
   if (byKey.size <= 1) return [{ key: [...byKey.keys()][0] ?? '', value: body }];
   const out: KeyedMessage[] = [];
-  for (const [key, perResource] of byKey) {
-    const parts: Uint8Array[] = [];
-    for (const { resourceFields, scopes } of perResource.values()) {
-      const scopeParts = scopes.flatMap((s) => lenField(2, [...s.scopeFields, ...s.items]));
-      parts.push(...lenField(1, [...resourceFields, ...scopeParts]));
+  for (const [key, groups] of byKey) out.push({ key, value: assemble(src, resources, scopes, groups) });
+  return out;
+}
+
+/** One ScopeSpans: its header ranges, and each span added to the group of its trace id. */
+function scopeSpans(r: Reader, body: Buffer, end: number, scope: number, header: Header, byKey: Map<string, ScopeGroup[]>): void {
+  // Spans of one trace usually come together: reuse the previous span's key when the 16 id bytes are equal.
+  let prevId = -1;
+  let prevKey = '';
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const tag = r.tag();
+    if (tag !== 18) {
+      r.skip(tag, end, 0);
+      addRange(header, fieldStart, r.pos);
+      continue;
     }
-    out.push({ key, value: Buffer.concat(parts) });
+    const spanEnd = r.lenEnd(end);
+    let idStart = -1;
+    let idEnd = -1;
+    while (r.pos < spanEnd) {
+      const t = r.tag();
+      if (t === 10) {
+        idEnd = r.lenEnd(spanEnd);
+        idStart = r.pos;
+        break;
+      }
+      r.skip(t, spanEnd, 0);
+    }
+    let key: string;
+    if (idStart < 0) key = '';
+    else if (prevId >= 0 && sameBytes(body, prevId, idStart, idEnd - idStart)) key = prevKey;
+    else key = body.toString('hex', idStart, idEnd);
+    if (idStart >= 0 && idEnd - idStart === 16) {
+      prevId = idStart;
+      prevKey = key;
+    }
+    r.pos = spanEnd;
+    let groups = byKey.get(key);
+    if (!groups) byKey.set(key, (groups = []));
+    let g = groups.at(-1);
+    if (!g || g.scope !== scope) groups.push((g = { scope, items: [], itemBytes: 0 }));
+    g.items.push(fieldStart, spanEnd);
+    g.itemBytes += spanEnd - fieldStart;
+  }
+}
+
+function sameBytes(buf: Uint8Array, a: number, b: number, n: number): boolean {
+  if (n !== 16) return false;
+  for (let i = 0; i < 16; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
+}
+
+function addRange(h: Header, start: number, end: number): void {
+  h.ranges.push(start, end);
+  h.bytes += end - start;
+}
+
+/** One message: per resource that has groups of this key, its header and those groups' scopes, re-framed. */
+function assemble(src: Buffer, resources: Header[], scopes: { header: Header; resource: number }[], groups: ScopeGroup[]): Buffer {
+  // Sizes first: per group its ScopeSpans length, per run of groups of one resource the ResourceSpans length.
+  const scopeLens = groups.map((g) => scopes[g.scope]!.header.bytes + g.itemBytes);
+  const resourceLens: number[] = [];
+  let size = 0;
+  for (let i = 0; i < groups.length; ) {
+    const resource = scopes[groups[i]!.scope]!.resource;
+    let len = resources[resource]!.bytes;
+    for (; i < groups.length && scopes[groups[i]!.scope]!.resource === resource; i++) len += 1 + varintSize(scopeLens[i]!) + scopeLens[i]!;
+    resourceLens.push(len);
+    size += 1 + varintSize(len) + len;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  const header = (tag: number, len: number) => {
+    out[at++] = tag;
+    while (len > 0x7f) {
+      out[at++] = (len & 0x7f) | 0x80;
+      len >>>= 7;
+    }
+    out[at++] = len;
+  };
+  const copy = (ranges: number[]) => {
+    for (let k = 0; k < ranges.length; k += 2) at += src.copy(out, at, ranges[k]!, ranges[k + 1]!);
+  };
+  let rl = 0;
+  for (let i = 0; i < groups.length; ) {
+    const resource = scopes[groups[i]!.scope]!.resource;
+    header(10, resourceLens[rl++]!);
+    copy(resources[resource]!.ranges);
+    for (; i < groups.length && scopes[groups[i]!.scope]!.resource === resource; i++) {
+      header(18, scopeLens[i]!);
+      copy(scopes[groups[i]!.scope]!.header.ranges);
+      copy(groups[i]!.items);
+    }
   }
   return out;
 }
+
+function asBuffer(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
