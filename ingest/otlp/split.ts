@@ -67,7 +67,7 @@ function splitByService(body: Uint8Array): KeyedMessage[] {
     for (let i = 0; i < ranges.length; i += 2) size += ranges[i + 1]! - ranges[i]!;
     const value = Buffer.allocUnsafe(size);
     let at = 0;
-    for (let i = 0; i < ranges.length; i += 2) at += src.copy(value, at, ranges[i]!, ranges[i + 1]!);
+    for (let i = 0; i < ranges.length; i += 2) at += src.copy(value, at, ranges[i], ranges[i + 1]);
     out.push({ key, value });
   }
   return out;
@@ -223,7 +223,7 @@ function assemble(src: Buffer, resources: Header[], scopes: { header: Header; re
     out[at++] = len;
   };
   const copy = (ranges: number[]) => {
-    for (let k = 0; k < ranges.length; k += 2) at += src.copy(out, at, ranges[k]!, ranges[k + 1]!);
+    for (let k = 0; k < ranges.length; k += 2) at += src.copy(out, at, ranges[k], ranges[k + 1]);
   };
   let rl = 0;
   for (let i = 0; i < groups.length; ) {
