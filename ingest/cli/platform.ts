@@ -120,7 +120,7 @@ export async function startPlatform(config: Config, log: Logger, requested: Read
         const writer = new KafkaWriter(
           kafka,
           store,
-          { database: config.clickhouseDatabase, codecs, groupId: config.kafkaGroupId, topics, maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs },
+          { database: config.clickhouseDatabase, codecs, groupId: config.kafkaGroupId, topics, maxRows: config.batchMaxRows, maxAgeMs: config.kafkaBatchMaxAgeMs },
           metrics,
           kmetrics,
           log.child({ component: 'kafka-writer' }),

@@ -63,6 +63,12 @@ export const OPTIONS = {
   },
   batchMaxRows: { type: 'int', default: 100_000, min: 1, doc: 'A table batch is inserted once it holds this many rows.' },
   batchMaxAgeMs: { type: 'int', default: 1000, min: 1, doc: 'A table batch is inserted once its oldest row is this old.' },
+  kafkaBatchMaxAgeMs: {
+    type: 'int',
+    default: 5000,
+    min: 1,
+    doc: "Kafka writers: a partition's batch is inserted once its oldest message is this old, or as soon as the partition has had nothing new for 200 ms. No client waits on it (Kafka already holds the data), and fewer, bigger inserts cost ClickHouse less.",
+  },
   kafkaBrokers: {
     type: 'list',
     doc: 'Kafka bootstrap brokers (host:port, comma-separated). Set: receivers publish to Kafka and writers consume from it. Unset: the in-process queue.',

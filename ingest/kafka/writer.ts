@@ -41,6 +41,8 @@ export interface KafkaWriterOptions {
   topics: Topics;
   maxRows: number;
   maxAgeMs: number;
+  /** Plans are also flushed once no partition has had a new message for this long (the load stopped). @default 200 */
+  idleMs?: number;
   /** Partitions processed at once by this writer. @default 3 */
   concurrency?: number;
   /** Longest wait between insert retries. @default 30000 */
@@ -83,6 +85,8 @@ export class KafkaWriter {
   /** One chain per partition: eachBatch and the age timer never touch a partition's plan at once. */
   readonly #locks = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
+  /** When any partition last delivered a message. */
+  #lastMessageAt = 0;
   #closing = false;
 
   constructor(
@@ -132,7 +136,7 @@ export class KafkaWriter {
       partitionsConsumedConcurrently: this.opts.concurrency ?? 3,
       eachBatch: (payload) => this.#eachBatch(payload),
     });
-    this.#timer = setInterval(() => this.#flushAged(), Math.max(10, Math.min(200, Math.floor(this.opts.maxAgeMs / 4))));
+    this.#timer = setInterval(() => this.#flushAged(), Math.max(10, Math.min(100, Math.floor(this.opts.maxAgeMs / 4), Math.floor((this.opts.idleMs ?? 200) / 2))));
     this.#timer.unref();
   }
 
@@ -149,6 +153,7 @@ export class KafkaWriter {
     const heartbeat = () => payload.heartbeat();
     const k = key(batch.topic, batch.partition);
     this.log.debug({ partition: k, first: batch.firstOffset(), count: batch.messages.length }, 'batch');
+    if (batch.messages.length > 0) this.#lastMessageAt = Date.now();
     await this.#withLock(k, async () => {
       for (const message of batch.messages) {
         if (!payload.isRunning() || payload.isStale()) return;
@@ -216,8 +221,11 @@ export class KafkaWriter {
 
   #flushAged(): void {
     const now = Date.now();
+    // Per partition, quiet spells are normal under load (a partition waits for its previous flush, and the
+    // fetch loop with it): only a writer that received nothing at all has seen the load stop.
+    const quiet = now - this.#lastMessageAt >= (this.opts.idleMs ?? 200);
     for (const [k, plan] of this.#plans) {
-      if (now - plan.startedAt < this.opts.maxAgeMs || plan.replayUntil !== undefined) continue;
+      if (plan.replayUntil !== undefined || (now - plan.startedAt < this.opts.maxAgeMs && !quiet)) continue;
       this.#withLock(k, async () => {
         if (this.#plans.get(k) === plan) await this.#handOff(k, plan, () => Promise.resolve());
       }).catch((err: unknown) => this.log.error({ err, partition: k }, 'flush failed'));

@@ -41,7 +41,7 @@ function kafkaArgs(name: string): string[] {
   return [
     '--kafka-brokers', broker.bootstrap,
     '--kafka-topic-spans', `${name}_spans`, '--kafka-topic-logs', `${name}_logs`, '--kafka-topic-metrics', `${name}_metrics`,
-    '--kafka-topic-dlq', `${name}_dlq`, '--kafka-group-id', `${name}-writer`, '--kafka-partitions', '3', '--batch-max-age-ms', '100',
+    '--kafka-topic-dlq', `${name}_dlq`, '--kafka-group-id', `${name}-writer`, '--kafka-partitions', '3', '--kafka-batch-max-age-ms', '100',
   ];
 }
 

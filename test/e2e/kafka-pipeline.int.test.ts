@@ -27,7 +27,7 @@ let kafka: Kafka;
 
 beforeAll(async () => {
   broker = await startTestBroker();
-  platform = await startTestPlatform(['--kafka-brokers', broker.bootstrap, '--kafka-partitions', '3', '--batch-max-age-ms', '100']);
+  platform = await startTestPlatform(['--kafka-brokers', broker.bootstrap, '--kafka-partitions', '3', '--kafka-batch-max-age-ms', '600000']);
   kafka = new Kafka({ clientId: 'test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
 }, 600_000);
 afterAll(async () => {
