@@ -209,30 +209,53 @@ export function median(xs: number[]): number {
 export interface IngestBenchOptions {
   totalSpans?: number;
   concurrency?: number;
-  /** Runs, each on a fresh data dir; the median rate is reported. @default 3 */
+  /** Runs, each on a fresh data dir; the median rate is reported. @default 5 */
   runs?: number;
-  /** Extra `crowsnest start` flags (the Kafka bench passes --kafka-brokers). */
-  extraArgs?: string[];
+  /** What receives the requests and writes the rows. @default `crowsnest start` (all-in-one, in-process queue) */
+  deploy?: (dataDir: string) => Promise<Deployment>;
 }
 
-/** Spans/s end to end (first request to last row written) and peak RSS of one `crowsnest start`. */
-export async function measureIngest(opts: IngestBenchOptions = {}): Promise<{ spans: number; rate: number; retried: number; rssMiB: number; dataDir: string }> {
+/** The processes under test: where requests go, where written rows are counted, and their PIDs (for RSS). */
+export interface Deployment {
+  otlpUrl: string;
+  apiUrl: string;
+  pids: number[];
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** `crowsnest start` on `dataDir`: receivers, in-process queue, writer and query API in one process. */
+export async function allInOne(dataDir: string): Promise<Deployment> {
+  const proc = await spawnCrowsnest('start', ['--data-dir', dataDir], { http: await freePort(), otlpHttp: await freePort(), otlpGrpc: await freePort() });
+  return { otlpUrl: proc.otlpUrl, apiUrl: proc.apiUrl, pids: [proc.child.pid!], stop: (signal) => proc.stop(signal) };
+}
+
+export interface IngestRun {
+  spans: number;
+  rate: number;
+  retried: number;
+  /** Sum of the processes' peak RSS. */
+  rssMiB: number;
+  dataDir: string;
+}
+
+/** Spans/s end to end (first request to last row written) and peak RSS of one deployment on a fresh data dir. */
+export async function measureIngest(opts: IngestBenchOptions = {}): Promise<IngestRun> {
   const totalSpans = opts.totalSpans ?? 1_000_000;
   const requests = Math.ceil(totalSpans / SPANS_PER_REQUEST);
   const bodies = buildBodies();
   const dataDir = mkdtempSync(join(tmpdir(), 'crowsnest-bench-ingest-'));
-  const proc = await spawnCrowsnest('start', ['--data-dir', dataDir, ...(opts.extraArgs ?? [])], { http: await freePort(), otlpHttp: await freePort(), otlpGrpc: await freePort() });
+  const deployment = await (opts.deploy ?? allInOne)(dataDir);
   try {
     const started = performance.now();
-    const { retried } = await blast(proc.otlpUrl, bodies, requests, opts.concurrency ?? 64);
+    const { retried } = await blast(deployment.otlpUrl, bodies, requests, opts.concurrency ?? 64);
     const spans = requests * SPANS_PER_REQUEST;
-    await waitWritten(proc.apiUrl, spans);
+    await waitWritten(deployment.apiUrl, spans);
     const rate = spans / ((performance.now() - started) / 1000);
-    const rssMiB = peakRssMiB(proc.child.pid!);
-    await proc.stop();
+    const rssMiB = deployment.pids.reduce((sum, pid) => sum + peakRssMiB(pid), 0);
+    await deployment.stop();
     return { spans, rate, retried, rssMiB, dataDir };
   } finally {
-    await proc.stop('SIGKILL');
+    await deployment.stop('SIGKILL');
   }
 }
 
@@ -248,17 +271,8 @@ export interface IngestMeasure {
   dataDir: string;
 }
 
-/**
- * `measureIngest` `runs` times on fresh data dirs: single runs of the same code moved by ±10 % on this machine
- * (background merges, a shared host), so the median is the figure, and the spread is in the note.
- */
-export async function measureIngestMedian(opts: IngestBenchOptions = {}): Promise<IngestMeasure> {
-  const runs: Awaited<ReturnType<typeof measureIngest>>[] = [];
-  for (let i = 0; i < (opts.runs ?? 3); i++) {
-    const m = await measureIngest(opts);
-    if (runs.length > 0) rmSync(runs.at(-1)!.dataDir, { recursive: true, force: true });
-    runs.push(m);
-  }
+/** The median of runs, the runs themselves, and the highest RSS; keeps only the last run's data dir. */
+export function summarize(runs: IngestRun[]): IngestMeasure {
   const last = runs.at(-1)!;
   const rates = runs.map((r) => r.rate);
   return {
@@ -269,6 +283,20 @@ export async function measureIngestMedian(opts: IngestBenchOptions = {}): Promis
     rssMiB: Math.max(...runs.map((r) => r.rssMiB)),
     dataDir: last.dataDir,
   };
+}
+
+/**
+ * `measureIngest` `runs` times on fresh data dirs: single runs of the same code moved by ±20 % on this machine
+ * (background merges, a shared host), so the median is the figure, and the spread is in the note.
+ */
+export async function measureIngestMedian(opts: IngestBenchOptions = {}): Promise<IngestMeasure> {
+  const runs: IngestRun[] = [];
+  for (let i = 0; i < (opts.runs ?? 5); i++) {
+    const m = await measureIngest(opts);
+    if (runs.length > 0) rmSync(runs.at(-1)!.dataDir, { recursive: true, force: true });
+    runs.push(m);
+  }
+  return summarize(runs);
 }
 
 /** `12.3k, 13.1k, 12.8k`: the single runs behind a median. */
