@@ -85,8 +85,9 @@ export class KafkaWriter {
   /** One chain per partition: eachBatch and the age timer never touch a partition's plan at once. */
   readonly #locks = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
-  /** When any partition last delivered a message. */
+  /** When the last batch that carried messages was done with, and how many batches are being worked on. */
   #lastMessageAt = 0;
+  #activeBatches = 0;
   #closing = false;
 
   constructor(
@@ -153,7 +154,17 @@ export class KafkaWriter {
     const heartbeat = () => payload.heartbeat();
     const k = key(batch.topic, batch.partition);
     this.log.debug({ partition: k, first: batch.firstOffset(), count: batch.messages.length }, 'batch');
-    if (batch.messages.length > 0) this.#lastMessageAt = Date.now();
+    this.#activeBatches++;
+    try {
+      await this.#eachBatchLocked(payload, k, heartbeat);
+    } finally {
+      this.#activeBatches--;
+      if (batch.messages.length > 0) this.#lastMessageAt = Date.now();
+    }
+  }
+
+  async #eachBatchLocked(payload: EachBatchPayload, k: string, heartbeat: () => Promise<void>): Promise<void> {
+    const { batch } = payload;
     await this.#withLock(k, async () => {
       for (const message of batch.messages) {
         if (!payload.isRunning() || payload.isStale()) return;
@@ -222,8 +233,9 @@ export class KafkaWriter {
   #flushAged(): void {
     const now = Date.now();
     // Per partition, quiet spells are normal under load (a partition waits for its previous flush, and the
-    // fetch loop with it): only a writer that received nothing at all has seen the load stop.
-    const quiet = now - this.#lastMessageAt >= (this.opts.idleMs ?? 200);
+    // fetch loop with it), and so is a long batch holding up the fetch loop: only a writer that has had no
+    // batch to work on for a while has seen the load stop.
+    const quiet = this.#activeBatches === 0 && now - this.#lastMessageAt >= (this.opts.idleMs ?? 200);
     for (const [k, plan] of this.#plans) {
       if (plan.replayUntil !== undefined || (now - plan.startedAt < this.opts.maxAgeMs && !quiet)) continue;
       this.#withLock(k, async () => {
