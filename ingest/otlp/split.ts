@@ -11,7 +11,7 @@
  * object per field), then one buffer per message, sized first and filled by copying: the first version, built on
  * arrays of field objects and `Buffer.concat`, cost more than decoding the whole request.
  */
-import { Reader } from './wire.ts';
+import { Reader, utf8 } from './wire.ts';
 import type { Signal } from './rows.ts';
 
 export interface KeyedMessage {
@@ -73,36 +73,32 @@ function splitByService(body: Uint8Array): KeyedMessage[] {
   return out;
 }
 
+/** Moves `r` into the next field tagged `tag` before `end`, skipping the others, and returns that field's end; -1 if none. */
+function seek(r: Reader, end: number, tag: number): number {
+  while (r.pos < end) {
+    const t = r.tag();
+    if (t === tag) return r.lenEnd(end);
+    r.skip(t, end, 0);
+  }
+  return -1;
+}
+
 /** `service.name` of a ResourceX message (resource = 1; Resource attributes = 1; KeyValue key = 1, value = 2; AnyValue string = 1). */
 function serviceName(r: Reader, start: number, end: number): string {
   r.pos = start;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag !== 10) {
-      r.skip(tag, end, 0);
-      continue;
-    }
-    const resEnd = r.lenEnd(end);
-    while (r.pos < resEnd) {
-      const t = r.tag();
-      if (t !== 10) {
-        r.skip(t, resEnd, 0);
-        continue;
-      }
-      const kvEnd = r.lenEnd(resEnd);
+  for (let resEnd = seek(r, end, 10); resEnd >= 0; r.pos = resEnd, resEnd = seek(r, end, 10)) {
+    for (let kvEnd = seek(r, resEnd, 10); kvEnd >= 0; r.pos = kvEnd, kvEnd = seek(r, resEnd, 10)) {
       let key = '';
       let value = '';
       while (r.pos < kvEnd) {
-        const kt = r.tag();
-        if (kt === 10) key = r.string(kvEnd);
-        else if (kt === 18) {
-          const vEnd = r.lenEnd(kvEnd);
-          while (r.pos < vEnd) {
-            const vt = r.tag();
-            if (vt === 10) value = r.string(vEnd);
-            else r.skip(vt, vEnd, 0);
-          }
-        } else r.skip(kt, kvEnd, 0);
+        const t = r.tag();
+        if (t === 10) key = r.string(kvEnd);
+        else if (t === 18) {
+          const valueEnd = r.lenEnd(kvEnd);
+          const stringEnd = seek(r, valueEnd, 10);
+          if (stringEnd >= 0) value = utf8(r.buf, r.view, r.pos, stringEnd);
+          r.pos = valueEnd;
+        } else r.skip(t, kvEnd, 0);
       }
       if (key === 'service.name') return value;
     }
@@ -159,17 +155,8 @@ function scopeSpans(r: Reader, body: Buffer, end: number, scope: number, header:
       continue;
     }
     const spanEnd = r.lenEnd(end);
-    let idStart = -1;
-    let idEnd = -1;
-    while (r.pos < spanEnd) {
-      const t = r.tag();
-      if (t === 10) {
-        idEnd = r.lenEnd(spanEnd);
-        idStart = r.pos;
-        break;
-      }
-      r.skip(t, spanEnd, 0);
-    }
+    const idEnd = seek(r, spanEnd, 10);
+    const idStart = idEnd < 0 ? -1 : r.pos;
     let key: string;
     if (idStart < 0) key = '';
     else if (prevId >= 0 && sameBytes(body, prevId, idStart, idEnd - idStart)) key = prevKey;
