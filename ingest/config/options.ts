@@ -67,7 +67,7 @@ export const OPTIONS = {
     type: 'int',
     default: 5000,
     min: 1,
-    doc: "Kafka writers: a partition's batch is inserted once its oldest message is this old, or as soon as the partition has had nothing new for 200 ms. No client waits on it (Kafka already holds the data), and fewer, bigger inserts cost ClickHouse less.",
+    doc: "Kafka writers: a partition's batch is inserted once its oldest message is this old, or as soon as the writer has had nothing new on any partition for 200 ms (the load stopped). No client waits on it (Kafka already holds the data), and fewer, bigger inserts cost ClickHouse less.",
   },
   kafkaBrokers: {
     type: 'list',
