@@ -25,6 +25,7 @@ export interface KafkaTransportOptions {
 
 export class KafkaTransport implements Transport {
   readonly name = 'kafka';
+  readonly needsRows = false;
   readonly #producer: Producer;
   #bytes = 0;
   readonly #inFlight = new Set<Promise<unknown>>();

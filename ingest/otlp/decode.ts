@@ -16,7 +16,7 @@ import { decodeTracesJson } from './json-traces.ts';
 import { decodeLogsProto } from './proto-logs.ts';
 import { decodeMetricsProto, type MetricTables } from './proto-metrics.ts';
 import { decodeTracesProto } from './proto-traces.ts';
-import type { DecodedRequest, LogRow, Signal, SpanRow } from './rows.ts';
+import type { DecodedRequest, LogRow, RequestCounts, Signal, SpanRow } from './rows.ts';
 
 export { OtlpDecodeError } from './errors.ts';
 
@@ -29,6 +29,27 @@ export function decodeProtobuf(signal: Signal, body: Uint8Array): DecodedRequest
       return logsResult(decodeLogsProto(body));
     case 'metrics':
       return metricsResult(decodeMetricsProto(body));
+    default:
+      return unknownSignal(signal);
+  }
+}
+
+/**
+ * Checks an Export{Trace,Logs,Metrics}ServiceRequest in the protobuf encoding exactly as `decodeProtobuf` does (the
+ * same code runs, so it rejects the same requests with the same errors) and counts its items, without building rows:
+ * for callers that forward the bytes. Traces and logs skip materializing strings and ids, half of their decode;
+ * metrics decode fully, because the partial-success message names the metrics it rejects.
+ */
+export function validateProtobuf(signal: Signal, body: Uint8Array): RequestCounts {
+  switch (signal) {
+    case 'traces':
+      return { signal, accepted: decodeTracesProto(body, true).length, rejected: 0, rejectMessage: '' };
+    case 'logs':
+      return { signal, accepted: decodeLogsProto(body, true).length, rejected: 0, rejectMessage: '' };
+    case 'metrics': {
+      const { accepted, rejected, rejectMessage } = metricsResult(decodeMetricsProto(body));
+      return { signal, accepted, rejected, rejectMessage };
+    }
     default:
       return unknownSignal(signal);
   }

@@ -196,7 +196,8 @@ function kvlistRaw(r: Reader, end: number, depth: number): RawMap {
 /**
  * Whole attributes repeat even more than their keys (`http.request.method` = `GET`, the same `server.address` on every
  * span): AsString is a pure function of a KeyValue's bytes, so a direct-mapped cache from those bytes to the decoded
- * key and string skips both the parsing and the string decoding. Only successfully decoded entries are cached.
+ * key and string skips both the parsing and the string decoding. Only successfully decoded entries are cached, and
+ * none from a validate-only read.
  */
 const KV_CACHE_SIZE = 4096; // 12 bits, see `slot`
 const KV_CACHE_MAX = 96;
@@ -250,7 +251,7 @@ export function attributeInto(r: Reader, limit: number, attrs: Attrs, field: str
     throw within(err, `${field}[${index}]`);
   }
   setAttr(attrs, key, value);
-  if (slot < 0) return;
+  if (slot < 0 || r.validateOnly) return; // its empty strings must never be served to a real decode
   if (kvUsed[slot] === 1) {
     kvUsed[slot] = 0;
     return;

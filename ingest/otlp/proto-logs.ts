@@ -40,8 +40,8 @@ const LOG_RECORD = fields({
   12: ['eventName', LEN],
 });
 
-export function decodeLogsProto(body: Uint8Array): LogRow[] {
-  const r = new Reader(body);
+export function decodeLogsProto(body: Uint8Array, validateOnly = false): LogRow[] {
+  const r = new Reader(body, validateOnly);
   const end = body.length;
   const rows: LogRow[] = [];
   let i = 0;

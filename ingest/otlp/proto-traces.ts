@@ -60,8 +60,8 @@ const STATUS = fields({ 2: ['message', LEN], 3: ['code', VARINT] });
 /** The arrays of spans without events or links: shared, so frozen (a row is not meant to be modified anyway). */
 const NONE = Object.freeze([]) as unknown as never[];
 
-export function decodeTracesProto(body: Uint8Array): SpanRow[] {
-  const r = new Reader(body);
+export function decodeTracesProto(body: Uint8Array, validateOnly = false): SpanRow[] {
+  const r = new Reader(body, validateOnly);
   const end = body.length;
   const rows: SpanRow[] = [];
   let i = 0;

@@ -138,15 +138,19 @@ export interface TableRows {
 
 export type TableName = keyof TableRows;
 
-/** One decoded OTLP export request: rows per table plus what the OTLP partial-success response reports. */
-export interface DecodedRequest {
+/** What the OTLP partial-success response reports of one request. */
+export interface RequestCounts {
   signal: Signal;
-  /** Rows per destination table; a table without rows may be absent. */
-  tables: { [T in TableName]?: TableRows[T][] };
   /** Spans, log records or metric data points accepted. */
   accepted: number;
   /** Items dropped because they cannot be stored (reported as `rejected_*` in the partial-success response). */
   rejected: number;
   /** Why items were rejected; empty when none were. */
   rejectMessage: string;
+}
+
+/** One decoded OTLP export request: rows per table plus its counts. */
+export interface DecodedRequest extends RequestCounts {
+  /** Rows per destination table; a table without rows may be absent. */
+  tables: { [T in TableName]?: TableRows[T][] };
 }

@@ -45,9 +45,16 @@ export class Reader {
   hi = 0;
   /** DataView over `buf`, for fixed-width reads and word-wise comparisons. */
   readonly view: DataView;
+  /**
+   * Strings and ids read as `''`: every check still runs, nothing is materialized. For callers that only need
+   * to know a request is well-formed and how many items it holds (the Kafka gateway, which forwards the bytes):
+   * building the strings was half of the decode.
+   */
+  readonly validateOnly: boolean;
 
-  constructor(buf: Uint8Array) {
+  constructor(buf: Uint8Array, validateOnly = false) {
     this.buf = buf;
+    this.validateOnly = validateOnly;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
@@ -211,7 +218,7 @@ export class Reader {
     const end = this.lenEnd(limit);
     const start = this.pos;
     this.pos = end;
-    return utf8(this.buf, this.view, start, end);
+    return this.validateOnly ? '' : utf8(this.buf, this.view, start, end);
   }
 
   /**
@@ -224,7 +231,7 @@ export class Reader {
     const n = end - start;
     if (n !== size && n !== 0) throw new OtlpDecodeError(field, `must be ${size} bytes, got ${n}`);
     this.pos = end;
-    return hexId(this.buf, start, end, true);
+    return this.validateOnly ? '' : hexId(this.buf, start, end, true);
   }
 
   /** Like `id`, but an empty or zero id becomes zeroes (exemplars: the exporter hex-encodes the raw array). */
@@ -234,6 +241,7 @@ export class Reader {
     const n = end - start;
     if (n !== size && n !== 0) throw new OtlpDecodeError(field, `must be ${size} bytes, got ${n}`);
     this.pos = end;
+    if (this.validateOnly) return '';
     return n === 0 ? (size === 16 ? ZERO_TRACE_ID : ZERO_SPAN_ID) : hexId(this.buf, start, end, false);
   }
 

@@ -4,11 +4,12 @@
  * answer 503 + Retry-After), which is how backpressure reaches OTLP clients.
  */
 import type { PlatformMetrics } from '../core/metrics.ts';
-import type { Envelope, PublishResult, Transport } from './transport.ts';
+import { type Envelope, type PublishResult, type Transport, hasRows } from './transport.ts';
 import type { BatchWriter } from './writer.ts';
 
 export class InProcessTransport implements Transport {
   readonly name = 'in-process';
+  readonly needsRows = true;
   #bytes = 0;
   #depth = 0;
   #closed = false;
@@ -22,6 +23,7 @@ export class InProcessTransport implements Transport {
 
   async publish(env: Envelope): Promise<PublishResult> {
     if (this.#closed) return { ok: false, retryable: true, reason: 'shutting down', retryAfterSeconds: 5 };
+    if (!hasRows(env.decoded)) return { ok: false, retryable: false, reason: 'bug: the in-process transport was given a request without rows' };
     // A single request larger than the whole queue is still let through when the queue is empty, or it could never succeed.
     if (this.#bytes > 0 && this.#bytes + env.bytes > this.maxBytes) {
       return { ok: false, retryable: true, reason: 'ingest queue is full', retryAfterSeconds: 1 };

@@ -1,3 +1,8 @@
+/** Whether the request was decoded into rows, rather than only validated. */
+export function hasRows(decoded: DecodedRequest | RequestCounts): decoded is DecodedRequest {
+  return 'tables' in decoded;
+}
+
 /**
  * The seam between receivers and writers. A receiver hands each accepted OTLP request to `publish` and answers
  * its client only when the promise settles, so a success to the client means the data is durable:
@@ -5,11 +10,12 @@
  * - Kafka transport: acknowledged by the brokers (acks = all).
  * A full pipeline fails fast with a retryable result instead of queueing without bound.
  */
-import type { DecodedRequest, Signal } from '../otlp/rows.ts';
+import type { DecodedRequest, RequestCounts, Signal } from '../otlp/rows.ts';
 
 export interface Envelope {
   signal: Signal;
-  decoded: DecodedRequest;
+  /** The rows when the transport needs them (`needsRows`); otherwise a protobuf request may come only validated and counted. */
+  decoded: DecodedRequest | RequestCounts;
   /** Size of the request on the wire, used to bound memory. */
   bytes: number;
   /** The request body as received (decompressed), for transports that carry bytes (Kafka). */
@@ -26,6 +32,8 @@ export type PublishResult =
 
 export interface Transport {
   readonly name: string;
+  /** Whether `publish` needs the decoded rows, or only the validated request bytes (Kafka forwards them). */
+  readonly needsRows: boolean;
   publish(env: Envelope): Promise<PublishResult>;
   /** Stops taking new requests and waits for the ones in flight. */
   close(): Promise<void>;

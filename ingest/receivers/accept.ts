@@ -1,12 +1,13 @@
 /**
  * What every receiver does with a request body, whatever the protocol: decode it completely (a malformed
  * request is rejected whole, so nothing is half-written), publish it, and report one outcome the protocol
- * layer maps to its own status codes (HTTP status, gRPC code).
+ * layer maps to its own status codes (HTTP status, gRPC code). A transport that forwards protobuf bytes
+ * (Kafka) gets them validated by the same decoder, without the rows it would throw away.
  */
 import type { Logger } from 'pino';
 import type { PlatformMetrics } from '../core/metrics.ts';
-import { OtlpDecodeError, decodeJson, decodeProtobuf } from '../otlp/decode.ts';
-import type { DecodedRequest, Signal } from '../otlp/rows.ts';
+import { OtlpDecodeError, decodeJson, decodeProtobuf, validateProtobuf } from '../otlp/decode.ts';
+import type { DecodedRequest, RequestCounts, Signal } from '../otlp/rows.ts';
 import type { Transport } from '../pipeline/transport.ts';
 
 export type BodyFormat = 'protobuf' | 'json';
@@ -27,9 +28,10 @@ export interface AcceptDeps {
 }
 
 export async function accept(deps: AcceptDeps, signal: Signal, format: BodyFormat, body: Uint8Array, protocol: string): Promise<Outcome> {
-  let decoded: DecodedRequest;
+  let decoded: DecodedRequest | RequestCounts;
   try {
-    decoded = format === 'protobuf' ? decodeProtobuf(signal, body) : decodeJson(signal, body);
+    if (format === 'json') decoded = decodeJson(signal, body);
+    else decoded = deps.transport.needsRows ? decodeProtobuf(signal, body) : validateProtobuf(signal, body);
   } catch (e: unknown) {
     if (e instanceof OtlpDecodeError) {
       deps.metrics.rejected.inc({ signal, reason: 'malformed' });
