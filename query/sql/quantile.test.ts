@@ -1,17 +1,21 @@
 /**
- * The histogram_quantile expression, evaluated by the embedded engine (chDB, stateless: no data directory)
+ * The histogram_quantile expression, evaluated by the embedded engine (a chDB session on a temporary directory,
+ * removed afterwards: the stateless `queryBind` left a /tmp/clickhouse-embedded-* directory behind on every run)
  * against answers computed by hand with Prometheus' bucketQuantile rules.
  */
-import { queryBind } from 'chdb';
-import { describe, expect, it } from 'vitest';
+import { Session } from 'chdb';
+import { afterAll, describe, expect, it } from 'vitest';
 import { param, sql } from '../../ingest/storage/sql.ts';
 import { histogramQuantileColumns } from './quantile.ts';
+
+const session = new Session();
+afterAll(() => session.cleanup());
 
 /** q-quantile of buckets with these finite upper bounds (+Inf is appended) and per-bucket counts. */
 function quantile(q: number, finiteBounds: number[], counts: number[]): number | null {
   const { text, params } = sql`SELECT ${histogramQuantileColumns(q, 'bounds', 'counts', 'v')}
 FROM (SELECT arrayPushBack(${param('Array(Float64)', finiteBounds)}, inf) AS bounds, ${param('Array(Float64)', counts)} AS counts)`.render();
-  const row = JSON.parse(queryBind(text, params, 'JSONEachRow')) as { v: number | null };
+  const row = JSON.parse(session.queryBind(text, params, 'JSONEachRow')) as { v: number | null };
   return row.v;
 }
 
