@@ -8,6 +8,10 @@ import type { PlatformMetrics } from '../core/metrics.ts';
 export interface KafkaMetrics {
   produced: Counter<'topic'>;
   produceErrors: Counter<'topic'>;
+  /** Produce calls: requests that arrive while calls are in flight share the next one. */
+  produceCalls: Counter;
+  /** Accepted requests waiting for a produce call. */
+  produceQueue: Gauge;
   consumed: Counter<'topic'>;
   deadLettered: Counter<'topic'>;
   retries: Counter<'topic'>;
@@ -18,6 +22,8 @@ export function createKafkaMetrics(platform: PlatformMetrics): KafkaMetrics {
   const registers = [platform.registry];
   return {
     produced: new Counter({ name: 'crowsnest_kafka_produced_messages_total', help: 'Messages acknowledged by Kafka.', labelNames: ['topic'], registers }),
+    produceCalls: new Counter({ name: 'crowsnest_kafka_produce_calls_total', help: 'Produce calls sent to Kafka (each carries one or more accepted requests).', registers }),
+    produceQueue: new Gauge({ name: 'crowsnest_kafka_produce_queue_requests', help: 'Accepted requests waiting for a produce call.', registers }),
     produceErrors: new Counter({ name: 'crowsnest_kafka_produce_errors_total', help: 'Failed produce requests.', labelNames: ['topic'], registers }),
     consumed: new Counter({ name: 'crowsnest_kafka_consumed_messages_total', help: 'Messages consumed by writers.', labelNames: ['topic'], registers }),
     deadLettered: new Counter({ name: 'crowsnest_kafka_dlq_messages_total', help: 'Undecodable messages sent to the dead-letter topic.', labelNames: ['topic'], registers }),

@@ -9,12 +9,13 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { Kafka, logLevel } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { param, sql, unsafeRaw } from '../../ingest/storage/sql.ts';
 import { eventually } from '../support/eventually.ts';
@@ -173,5 +174,63 @@ describe('OTLP through Kafka', () => {
     const metrics = await (await fetch(`${platform.apiUrl}/metrics`)).text();
     expect(metrics).toMatch(/crowsnest_kafka_consumer_lag\{topic="otlp_spans",partition="0"\} 0/);
     expect(metrics).toMatch(/crowsnest_kafka_produced_messages_total\{topic="otlp_spans"\} \d+/);
+  });
+
+  it('answers a request Kafka refuses with an error and no retry, while the requests sent with it are stored', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const maxBytes = (value: string) =>
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'otlp_spans', configEntries: [{ name: 'max.message.bytes', value }] }] });
+    try {
+      await maxBytes('65536');
+      const request = (service: string, spanCount: number, attributes: Record<string, string> = {}) => {
+        const exporter = new InMemorySpanExporter();
+        const tp = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': service }), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+        for (let i = 0; i < spanCount; i++) tp.getTracer('t').startSpan(`op-${i}`, { attributes }).end();
+        return exporter.getFinishedSpans();
+      };
+      const post = (body: Uint8Array, type: string) =>
+        fetch(`${platform.otlpHttpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': type }, body }).then(async (r) => ({ status: r.status, text: await r.text() }));
+      // Random bytes do not compress: even gzipped, this one span is over the topic's 64 KiB record-batch limit.
+      const refused = JsonTraceSerializer.serializeRequest(request('kafka-refused', 1, { blob: randomBytes(150_000).toString('base64') }))!;
+      // With the broker frozen, two requests take the gateway's two produce calls and the next 13 queue; thawed,
+      // those 13 go out in one call, which Kafka refuses for the one request.
+      const queued = async () => Number(/crowsnest_kafka_produce_queue_requests (\d+)/.exec(await (await fetch(`${platform.apiUrl}/metrics`)).text())?.[1]);
+      const calls = async () => Number(/crowsnest_kafka_produce_calls_total (\d+)/.exec(await (await fetch(`${platform.apiUrl}/metrics`)).text())?.[1]);
+      const callsBefore = await calls();
+      broker.pause();
+      let first: Promise<{ status: number }[]>;
+      let sending: Promise<{ status: number; text: string }[]>;
+      try {
+        first = Promise.all([0, 1].map(() => post(ProtobufTraceSerializer.serializeRequest(request('kafka-shared-call', 50))!, 'application/x-protobuf')));
+        await eventually(async () => expect(await queued()).toBe(0), 10_000, 50);
+        sending = Promise.all([
+          ...Array.from({ length: 12 }, () => post(ProtobufTraceSerializer.serializeRequest(request('kafka-shared-call', 50))!, 'application/x-protobuf')),
+          post(refused, 'application/json'),
+        ]);
+        await eventually(async () => expect(await queued()).toBe(13), 10_000, 50);
+      } finally {
+        broker.resume();
+      }
+      expect((await first).map((r) => r.status)).toEqual([200, 200]);
+      const sent = await sending;
+      expect(sent.slice(0, 12).map((r) => r.status)).toEqual(Array(12).fill(200));
+      // The two first calls, one combined call, refused, then each of its 13 requests alone.
+      expect((await calls()) - callsBefore).toBe(16);
+      // 500, not 503: Kafka will refuse these records every time, so the exporter must not retry them.
+      expect(sent[12]!.status).toBe(500);
+      expect(sent[12]!.text).toMatch(/Kafka refused the request/);
+      // Every accepted span is stored. Records of the refused call that Kafka had stored for other partitions were
+      // sent again with their request, so some spans may be stored twice: at-least-once, counted by id here.
+      const stored = async (service: string) => {
+        const [row] = await platform.store!.rows<{ ids: string }>(sql`SELECT uniqExact(SpanId) AS ids FROM otel.otel_traces WHERE ServiceName = ${param('String', service)}`);
+        return Number(row!.ids);
+      };
+      await eventually(async () => expect(await stored('kafka-shared-call')).toBe(700));
+      expect(await stored('kafka-refused')).toBe(0);
+    } finally {
+      await maxBytes('1048588');
+      await admin.disconnect();
+    }
   });
 });

@@ -4,7 +4,7 @@
  * (a broker outage), `destroy` stops and deletes it.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,6 +27,9 @@ export interface TestBroker {
   bootstrap: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Freezes the broker process (SIGSTOP): requests to it hang until `resume`. */
+  pause(): void;
+  resume(): void;
   destroy(): Promise<void>;
 }
 
@@ -42,6 +45,8 @@ export async function startTestBroker(): Promise<TestBroker> {
       });
     });
   const bootstrap = await run('start');
+  // The broker this test started, by the PID file kafka.sh keeps in its data dir.
+  const signal = (sig: NodeJS.Signals) => process.kill(Number(readFileSync(join(dataDir, 'broker.pid'), 'utf8').trim()), sig);
   return {
     bootstrap,
     start: async () => {
@@ -50,6 +55,8 @@ export async function startTestBroker(): Promise<TestBroker> {
     stop: async () => {
       await run('stop');
     },
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     destroy: async () => {
       await run('stop').catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
