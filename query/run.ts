@@ -18,6 +18,16 @@ export async function runQuery<T>(store: Store, query: Sql): Promise<T[]> {
   }
 }
 
+/**
+ * Trims the rows of a query that asked for one row past `limit` (to learn whether more matched) back to `limit`;
+ * true when there were more.
+ */
+export function trimToLimit(rows: unknown[], limit: number): boolean {
+  if (rows.length <= limit) return false;
+  rows.length = limit;
+  return true;
+}
+
 export function mapStoreError(err: unknown): unknown {
   if (!(err instanceof Error) || !('type' in err) || typeof err.type !== 'string') return err;
   if (err.type === 'CANNOT_COMPILE_REGEXP') {

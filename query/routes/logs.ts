@@ -7,7 +7,7 @@ import { AppError } from '../../ingest/core/errors.ts';
 import type { Store } from '../../ingest/storage/client.ts';
 import { parseAttrFilters, parseSeverity, parseTraceId } from '../params/filters.ts';
 import { resolveRange, resolveStepMs } from '../params/time.ts';
-import { runQuery } from '../run.ts';
+import { runQuery, trimToLimit } from '../run.ts';
 import { ATTRIBUTES_DESCRIPTION, attributes, errorResponses, iso, limitParam, nanos, repeatable, timeRangeParams } from '../schemas.ts';
 import { type LogCursor, type LogFilters, type LogSearch, logHistogramSql, logSearchSql } from '../sql/logs.ts';
 
@@ -159,8 +159,7 @@ export const logRoutes: FastifyPluginCallback<LogRouteOptions> = (app, { store }
     async (req) => {
       const s = toLogSearch(req.query, Date.now());
       const logs = await runQuery<LogRow>(store, logSearchSql(store.database, s));
-      if (logs.length <= s.limit) return { logs };
-      logs.length = s.limit;
+      if (!trimToLimit(logs, s.limit)) return { logs };
       return { logs, nextCursor: encodeCursor(logs[logs.length - 1]!) };
     },
   );

@@ -8,7 +8,7 @@ import { AppError } from '../../ingest/core/errors.ts';
 import type { Store } from '../../ingest/storage/client.ts';
 import { parseGroupBy, parseLabelFilters } from '../params/filters.ts';
 import { type TimeRange, NS_PER_MS, resolveRange, resolveStepMs } from '../params/time.ts';
-import { runQuery } from '../run.ts';
+import { runQuery, trimToLimit } from '../run.ts';
 import { errorResponses, limitParam, repeatable, timeRangeParams } from '../schemas.ts';
 import {
   type Agg,
@@ -152,12 +152,27 @@ const series = {
   required: ['labels', 'points'],
 } as const;
 
-/** The parameters that pick one metric, shared by its series and its points. */
-const oneMetricParams = {
-  name: { type: 'string', minLength: 1, maxLength: 1024, description: 'Metric name.' },
-  type: { type: 'string', enum: [...METRIC_TYPES], description: 'Only needed when the name exists as more than one type.' },
+/** The first fields of an answer about one metric (its series, its points). */
+const answeredMetric = {
+  name: { type: 'string' },
+  type: { type: ['string', 'null'], enum: [...METRIC_TYPES, null], description: 'null when the metric has no data in the range.' },
 } as const;
-const labelFilterParam = repeatable('Label filter: key=value, key!=value, key=~regex, key!~regex (RE2, anchored). Keys: ServiceName or an attribute key.');
+
+/** The querystring of a route about one metric (its series, its points): the metric, a range, label filters, and `own`. */
+function oneMetricQuerystring(own: Record<string, object>) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: 1024, description: 'Metric name.' },
+      type: { type: 'string', enum: [...METRIC_TYPES], description: 'Only needed when the name exists as more than one type.' },
+      ...timeRangeParams,
+      filter: repeatable('Label filter: key=value, key!=value, key=~regex, key!~regex (RE2, anchored). Keys: ServiceName or an attribute key.'),
+      ...own,
+    },
+  } as const;
+}
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 const buckets = { type: 'object', properties: { offset: { type: 'integer' }, bucketCounts: { type: 'array', items: { type: 'string' } } } } as const;
@@ -249,36 +264,27 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
           '- summary: quantile (the stored quantile values; p50 … or q), avg, count, sum, rate.',
           'Buckets are epoch-aligned, step wide; the range is widened to whole buckets.',
         ].join('\n'),
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name'],
-          properties: {
-            ...oneMetricParams,
-            ...timeRangeParams,
-            step: {
-              type: 'string',
-              maxLength: 32,
-              description: `Bucket width: a duration (30s, 5m) or seconds; at least 1s and at most 11000 points. Default: about ${TARGET_POINTS} points.`,
-            },
-            agg: { type: 'string', enum: [...AGGS], description: 'Aggregation per step; see the description.' },
-            q: { type: 'number', minimum: 0, maximum: 1, description: 'Quantile for agg=quantile (0.999).' },
-            filter: labelFilterParam,
-            groupBy: {
-              type: 'array',
-              items: { type: 'string', maxLength: 4096 },
-              maxItems: 20,
-              description: 'Label keys of the output series (comma-separated or repeated). Absent: one series per label set. Empty (groupBy=): one series.',
-            },
-            limit: limitParam(1000, 100, 'series'),
+        querystring: oneMetricQuerystring({
+          step: {
+            type: 'string',
+            maxLength: 32,
+            description: `Bucket width: a duration (30s, 5m) or seconds; at least 1s and at most 11000 points. Default: about ${TARGET_POINTS} points.`,
           },
-        },
+          agg: { type: 'string', enum: [...AGGS], description: 'Aggregation per step; see the description.' },
+          q: { type: 'number', minimum: 0, maximum: 1, description: 'Quantile for agg=quantile (0.999).' },
+          groupBy: {
+            type: 'array',
+            items: { type: 'string', maxLength: 4096 },
+            maxItems: 20,
+            description: 'Label keys of the output series (comma-separated or repeated). Absent: one series per label set. Empty (groupBy=): one series.',
+          },
+          limit: limitParam(1000, 100, 'series'),
+        }),
         response: {
           200: {
             type: 'object',
             properties: {
-              name: { type: 'string' },
-              type: { type: ['string', 'null'], enum: [...METRIC_TYPES, null], description: 'null when the metric has no data in the range.' },
+              ...answeredMetric,
               agg: { type: ['string', 'null'] },
               stepMs: { type: 'integer' },
               series: { type: 'array', items: series },
@@ -297,8 +303,7 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
       if (kind === undefined) return { name: q.name, type: null, agg: q.agg ?? null, stepMs: w.stepMs, series: [], truncated: false };
       const m = toMetricQuery(q, w, kind);
       const rows = await runQuery<unknown>(store, metricSeriesSql(store.database, m));
-      const truncated = rows.length > m.limit;
-      if (truncated) rows.length = m.limit;
+      const truncated = trimToLimit(rows, m.limit);
       return { name: q.name, type: kind.type, agg: m.agg === 'quantile' ? `quantile(${m.q})` : m.agg, stepMs: w.stepMs, series: rows, truncated };
     },
   );
@@ -318,23 +323,12 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
           '- exponential_histogram: count, sum, min, max, scale, zeroCount, positive and negative {offset, bucketCounts}, temporality, exemplars.',
           '- summary: count, sum, quantiles [{quantile, value}].',
         ].join('\n'),
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name'],
-          properties: {
-            ...oneMetricParams,
-            ...timeRangeParams,
-            filter: labelFilterParam,
-            limit: limitParam(10_000, 100, 'points'),
-          },
-        },
+        querystring: oneMetricQuerystring({ limit: limitParam(10_000, 100, 'points') }),
         response: {
           200: {
             type: 'object',
             properties: {
-              name: { type: 'string' },
-              type: { type: ['string', 'null'], enum: [...METRIC_TYPES, null], description: 'null when the metric has no data in the range.' },
+              ...answeredMetric,
               points: { type: 'array', items: point },
               truncated: { type: 'boolean', description: 'More points matched than `limit`; the newest are returned.' },
             },
@@ -353,8 +347,7 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
         store,
         metricPointsSql(store.database, { name: q.name, type: kind.type, range, filters: parseLabelFilters('filter', q.filter), limit: q.limit }),
       );
-      const truncated = points.length > q.limit;
-      if (truncated) points.length = q.limit;
+      const truncated = trimToLimit(points, q.limit);
       return { name: q.name, type: kind.type, points, truncated };
     },
   );

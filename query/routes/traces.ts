@@ -7,7 +7,7 @@ import { AppError } from '../../ingest/core/errors.ts';
 import type { Store } from '../../ingest/storage/client.ts';
 import { parseAttrFilters, parseTraceId } from '../params/filters.ts';
 import { parseDurationNs, resolveRange } from '../params/time.ts';
-import { runQuery } from '../run.ts';
+import { runQuery, trimToLimit } from '../run.ts';
 import { ATTRIBUTES_DESCRIPTION, errorBody, errorResponses, iso, limitParam, nanos, repeatable, span, timeRangeParams } from '../schemas.ts';
 import { type SpanStatus, type TraceSearch, traceByIdSql, traceSearchSql } from '../sql/traces.ts';
 
@@ -111,8 +111,7 @@ export const traceRoutes: FastifyPluginCallback<TraceRouteOptions> = (app, { sto
       const traceId = parseTraceId(req.params.traceId);
       const spans = await runQuery<unknown>(store, traceByIdSql(store.database, traceId, req.query.limit));
       if (spans.length === 0) throw new AppError('NOT_FOUND', `trace ${traceId} not found`);
-      const truncated = spans.length > req.query.limit;
-      if (truncated) spans.length = req.query.limit;
+      const truncated = trimToLimit(spans, req.query.limit);
       return { traceId, spans, truncated };
     },
   );
