@@ -97,7 +97,6 @@ export class KafkaTransport implements Transport {
     const sending = new Promise<void>((resolve, reject) => {
       this.#queue.push({ topic, messages, bytes: env.bytes, done: (err) => (err ? reject(err) : resolve()) });
       this.#pump();
-      this.kmetrics.produceQueue.set(this.#queue.length);
     });
     this.#inFlight.add(sending);
     try {
@@ -115,7 +114,7 @@ export class KafkaTransport implements Transport {
     }
   }
 
-  /** Starts produce calls while fewer than MAX_SENDS run, each with as many queued requests as fit. */
+  /** Starts produce calls while fewer than MAX_SENDS run, each with as many queued requests as fit; reports what waits. */
   #pump(): void {
     while (this.#sending < MAX_SENDS && this.#queue.length > 0) {
       const limit = BATCH_BYTES[this.opts.compression];
@@ -123,13 +122,13 @@ export class KafkaTransport implements Transport {
       let bytes = this.#queue[0]!.bytes;
       while (n < this.#queue.length && bytes + this.#queue[n]!.bytes <= limit) bytes += this.#queue[n++]!.bytes;
       const batch = this.#queue.splice(0, n);
-      this.kmetrics.produceQueue.set(this.#queue.length);
       this.#sending++;
       void this.#produce(batch).finally(() => {
         this.#sending--;
         this.#pump();
       });
     }
+    this.kmetrics.produceQueue.set(this.#queue.length);
   }
 
   async #produce(batch: Queued[]): Promise<void> {

@@ -156,14 +156,15 @@ function scopeSpans(r: Reader, body: Buffer, end: number, scope: number, header:
     }
     const spanEnd = r.lenEnd(end);
     const idEnd = seek(r, spanEnd, 10);
-    const idStart = idEnd < 0 ? -1 : r.pos;
-    let key: string;
-    if (idStart < 0) key = '';
-    else if (prevId >= 0 && sameBytes(body, prevId, idStart, idEnd - idStart)) key = prevKey;
-    else key = body.toString('hex', idStart, idEnd);
-    if (idStart >= 0 && idEnd - idStart === 16) {
-      prevId = idStart;
-      prevKey = key;
+    let key = '';
+    if (idEnd >= 0) {
+      const idStart = r.pos;
+      if (idEnd - idStart !== 16) key = body.toString('hex', idStart, idEnd);
+      else {
+        key = prevId >= 0 && sameTraceId(body, prevId, idStart) ? prevKey : body.toString('hex', idStart, idEnd);
+        prevId = idStart;
+        prevKey = key;
+      }
     }
     r.pos = spanEnd;
     let groups = byKey.get(key);
@@ -175,8 +176,8 @@ function scopeSpans(r: Reader, body: Buffer, end: number, scope: number, header:
   }
 }
 
-function sameBytes(buf: Uint8Array, a: number, b: number, n: number): boolean {
-  if (n !== 16) return false;
+/** Whether the 16-byte trace ids at `a` and `b` are equal. */
+function sameTraceId(buf: Uint8Array, a: number, b: number): boolean {
   for (let i = 0; i < 16; i++) if (buf[a + i] !== buf[b + i]) return false;
   return true;
 }

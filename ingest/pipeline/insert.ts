@@ -54,7 +54,7 @@ export class StagedInsert {
     return this.#rows;
   }
 
-  /** Adds rows; every full block is encoded now and, embedded, written to the scratch file in the background. */
+  /** Adds rows; every full block is encoded now and, embedded, appended to the scratch file. */
   add(rows: readonly unknown[]): void {
     this.#rows += rows.length;
     for (const row of rows) {

@@ -1,8 +1,3 @@
-/** Whether the request was decoded into rows, rather than only validated. */
-export function hasRows(decoded: DecodedRequest | RequestCounts): decoded is DecodedRequest {
-  return 'tables' in decoded;
-}
-
 /**
  * The seam between receivers and writers. A receiver hands each accepted OTLP request to `publish` and answers
  * its client only when the promise settles, so a success to the client means the data is durable:
@@ -11,6 +6,11 @@ export function hasRows(decoded: DecodedRequest | RequestCounts): decoded is Dec
  * A full pipeline fails fast with a retryable result instead of queueing without bound.
  */
 import type { DecodedRequest, RequestCounts, Signal } from '../otlp/rows.ts';
+
+/** Whether the request was decoded into rows, rather than only validated. */
+export function hasRows(decoded: DecodedRequest | RequestCounts): decoded is DecodedRequest {
+  return 'tables' in decoded;
+}
 
 export interface Envelope {
   signal: Signal;

@@ -355,7 +355,7 @@ export function columnKind(type: string): ColumnKind {
                   end++;
                 }
               }
-              offsets.int64(end);
+              offsets.words(end, 0);
             },
             emit(out) {
               out.push(offsets.result());
