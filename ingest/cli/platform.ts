@@ -80,7 +80,7 @@ export async function startPlatform(config: Config, log: Logger, requested: Read
     let store: Store | undefined;
     let codecs: Codecs | undefined;
     if (roles.has('writer') || roles.has('query')) {
-      const s = createStore({ dataDir: config.dataDir, clickhouseUrl: config.clickhouseUrl, database: config.clickhouseDatabase });
+      const s = createStore({ dataDir: config.dataDir, clickhouseUrl: config.clickhouseUrl, database: config.clickhouseDatabase, insertConcurrency: config.insertConcurrency });
       store = s;
       stops.push(() => s.close());
       const ttlDays = { traces: config.tracesTtlDays, logs: config.logsTtlDays, metrics: config.metricsTtlDays };

@@ -63,6 +63,13 @@ export const OPTIONS = {
   },
   batchMaxRows: { type: 'int', default: 100_000, min: 1, doc: 'A table batch is inserted once it holds this many rows.' },
   batchMaxAgeMs: { type: 'int', default: 1000, min: 1, doc: 'A table batch is inserted once its oldest row is this old.' },
+  insertConcurrency: {
+    type: 'int',
+    default: 2,
+    min: 1,
+    max: 64,
+    doc: 'Inserts into ClickHouse that run at once. Embedded, each runs on a chDB connection of its own, so queries never wait behind them.',
+  },
   kafkaBatchMaxAgeMs: {
     type: 'int',
     default: 5000,

@@ -10,11 +10,12 @@
  * - Embedded chDB: each block is appended to a scratch file as soon as it is encoded, and the engine reads the
  *   file with `file(path, Native)`. The appends are synchronous: a block is a few MB into the page cache (about
  *   a millisecond), while a chain of async file operations crawled when the event loop was saturated (measured
- *   with gateway and writer in one process: 2 s to write and close a 190-row file). chDB's inline insert path carries the data inside the query text as a
- *   string, which cannot hold binary data and measured 4× slower even for text formats.
+ *   with gateway and writer in one process: 2 s to write and close a 190-row file). chDB's inline insert path
+ *   carries the data inside the query text as a string, which cannot hold binary data and measured 4× slower even
+ *   for text formats.
  * - ClickHouse server: the blocks stay in memory and are the body of `INSERT … FORMAT Native`.
- * Either way it is one statement through @clickhouse/client, so insert settings (deduplication tokens) apply, and
- * `insert` may be called again after a failure: it sends the same bytes.
+ * Either way it is one statement through `Store.insert` (an insert slot, off the connection queries use), so insert
+ * settings (deduplication tokens) apply, and `insert` may be called again after a failure: it sends the same bytes.
  *
  * Blocks are cut every `blockRows` rows of the batch's row sequence, so the same rows make the same blocks
  * however they were handed in (a Kafka replay re-reads messages in different groupings).
@@ -24,11 +25,10 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { ClickHouseSettings } from '@clickhouse/client';
 import type { Store } from '../storage/client.ts';
 import type { TableCodec } from '../storage/native.ts';
-import { param, sql, unsafeRaw } from '../storage/sql.ts';
+import { sql, stringLiteral, unsafeRaw } from '../storage/sql.ts';
 
 /** Rows per Native block: large enough that per-block headers are noise, small enough to encode between requests. */
 const BLOCK_ROWS = 4096;
@@ -63,19 +63,15 @@ export class StagedInsert {
     }
   }
 
-  /** Inserts every row added. May be retried after a failure; add nothing after the first call. */
-  async insert(settings?: ClickHouseSettings): Promise<void> {
+  /**
+   * Inserts every row added, and resolves to the seconds the engine took (see `Store.insert`). May be retried after
+   * a failure; add nothing after the first call.
+   */
+  async insert(settings?: ClickHouseSettings): Promise<number> {
     if (this.#pending.length > 0) this.#cut();
-    if (this.#rows === 0) return;
+    if (this.#rows === 0) return 0;
     if (this.store.scratchDir === undefined) {
-      const result = await this.store.client.exec({
-        query: `INSERT INTO ${this.table} FORMAT Native`,
-        values: Readable.from(this.#blocks, { objectMode: false }),
-        ...(settings ? { clickhouse_settings: settings } : {}),
-      });
-      result.stream.resume();
-      await finished(result.stream).catch(() => undefined);
-      return;
+      return this.store.insert(sql`INSERT INTO ${unsafeRaw(this.table)} FORMAT Native`, { settings, values: Readable.from(this.#blocks, { objectMode: false }) });
     }
     const file = this.#file!;
     if (file.error) throw file.error;
@@ -84,8 +80,8 @@ export class StagedInsert {
       file.fd = undefined;
     }
     // The blocks name their columns and types; they are the insertable columns in table order, so `SELECT *` lines
-    // up and the engine casts the LowCardinality ones.
-    await this.store.command(sql`INSERT INTO ${unsafeRaw(this.table)} SELECT * FROM file(${param('String', file.path)}, Native)`, settings);
+    // up and the engine casts the LowCardinality ones. The path is a literal: inserts carry no parameters.
+    return this.store.insert(sql`INSERT INTO ${unsafeRaw(this.table)} SELECT * FROM file(${stringLiteral(file.path)}, Native)`, { settings });
   }
 
   /** Releases the staged bytes (the scratch file). Call once the batch is inserted or given up. */

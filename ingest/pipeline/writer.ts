@@ -114,10 +114,8 @@ export class BatchWriter {
     let delay = this.opts.backoffMs ?? 200;
     let lastError: Error | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const started = performance.now();
       try {
-        await batch.staged.insert();
-        this.metrics.batchSeconds.observe({ table }, (performance.now() - started) / 1000);
+        this.metrics.batchSeconds.observe({ table }, await batch.staged.insert());
         this.metrics.batchRows.observe({ table }, batch.staged.rows);
         this.metrics.written.inc({ table }, batch.staged.rows);
         for (const w of batch.waiters) w.resolve();

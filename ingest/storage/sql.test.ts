@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ident, join, param, sql, unsafeRaw } from './sql.ts';
+import { ident, join, param, sql, stringLiteral, unsafeRaw } from './sql.ts';
 
 describe('sql tag', () => {
   it('binds every value as a numbered parameter, never as text', () => {
@@ -20,5 +20,10 @@ describe('sql tag', () => {
   it('quotes identifiers and refuses ones that are not plain names', () => {
     expect(sql`SELECT * FROM ${ident('otel')}.${unsafeRaw('otel_logs')}`.render().text).toBe('SELECT * FROM `otel`.otel_logs');
     expect(() => ident('otel; DROP TABLE x')).toThrow(/invalid identifier/);
+  });
+
+  it('writes a string literal with its backslashes and quotes escaped', () => {
+    expect(stringLiteral('/data/insert-scratch/a.native').render()).toEqual({ text: "'/data/insert-scratch/a.native'", params: {} });
+    expect(stringLiteral("it's C:\\x").render().text).toBe("'it\\'s C:\\\\x'");
   });
 });

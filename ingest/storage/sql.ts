@@ -67,6 +67,14 @@ export function unsafeRaw(text: string): Sql {
   return new Sql([text]);
 }
 
+/**
+ * A string literal (`'…'`, backslash and quote escaped) for the few statements that cannot carry parameters (see
+ * `Store.insert`). The escaping makes any value a single literal, but keep to values the code itself made.
+ */
+export function stringLiteral(value: string): Sql {
+  return unsafeRaw(`'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`);
+}
+
 /** Quotes an identifier the code chose (database, table) with backticks. */
 export function ident(name: string): Sql {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid identifier: ${name}`);
