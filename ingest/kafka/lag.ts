@@ -1,7 +1,12 @@
 /**
  * Polls Kafka for the writers' committed offsets and each partition's end offset, publishes the difference as
- * `crowsnest_kafka_consumer_lag{topic,partition}`, and keeps a snapshot (with produce/consume rates) for
- * `GET /api/v1/pipeline`. Any role that knows the brokers can run it: it only reads group offsets.
+ * `crowsnest_kafka_consumer_lag{topic,partition}`, and keeps a snapshot for `GET /api/v1/pipeline`. Any role that
+ * knows the brokers can run it: it only reads group offsets.
+ *
+ * Rates come in two kinds. Per topic, from Kafka's offsets between two polls: messages appended by every producer
+ * (all gateways, or a Collector writing to the same topic) and messages committed by the whole writer group. Those
+ * are the pipeline's rates wherever the snapshot is read; in a split deployment the query process produces and
+ * consumes nothing itself. `totals` and `rates` are this process's own counters, for the all-in-one case.
  */
 import type { Admin, Kafka } from 'kafkajs';
 import type { Counter } from 'prom-client';
@@ -23,7 +28,14 @@ export interface PipelineSnapshot {
   updatedAt: string | null;
   /** Why the latest poll failed; the figures are then those of `updatedAt`, not current. */
   error: string | null;
-  topics: { topic: string; lag: number; partitions: PartitionLag[] }[];
+  topics: {
+    topic: string;
+    lag: number;
+    /** Messages/s appended to the topic by all producers, and committed by the whole group, between the last two polls; null until two polls. */
+    producedPerSecond: number | null;
+    committedPerSecond: number | null;
+    partitions: PartitionLag[];
+  }[];
   totals: { produced: number; consumed: number; deadLettered: number; writerRetries: number };
   /** Messages per second over the last poll interval (this process's own producer and writers). */
   rates: { produced: number; consumed: number };
@@ -37,6 +49,8 @@ export class LagMonitor {
   #admin: Admin | undefined;
   #timer: NodeJS.Timeout | undefined;
   #last = { at: 0, produced: 0, consumed: 0 };
+  /** Per topic, the summed end and committed offsets of the last poll. */
+  readonly #offsets = new Map<string, { at: number; end: bigint; committed: bigint }>();
   #snapshot: PipelineSnapshot;
 
   constructor(
@@ -89,6 +103,7 @@ export class LagMonitor {
     const names = Object.values(this.topics.bySignal);
     const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: names });
     const topics: PipelineSnapshot['topics'] = [];
+    const now = Date.now();
     for (const topic of names) {
       const ends = await admin.fetchTopicOffsets(topic);
       const group = committed.find((c) => c.topic === topic)?.partitions ?? [];
@@ -101,9 +116,20 @@ export class LagMonitor {
         return { partition: end.partition, endOffset: end.high, committedOffset: BigInt(c) >= 0n ? c : null, lag };
       });
       partitions.sort((a, b) => a.partition - b.partition);
-      topics.push({ topic, lag: partitions.reduce((s, p) => s + p.lag, 0), partitions });
+      const end = ends.reduce((sum, e) => sum + BigInt(e.high), 0n);
+      // A partition without a commit counts from the start of its log, as its lag does.
+      const committedSum = partitions.reduce((sum, p) => sum + (BigInt(p.endOffset) - BigInt(p.lag)), 0n);
+      const prev = this.#offsets.get(topic);
+      this.#offsets.set(topic, { at: now, end, committed: committedSum });
+      const per = (delta: bigint) => (prev && now > prev.at ? Math.max(0, Number(delta) / ((now - prev.at) / 1000)) : null);
+      topics.push({
+        topic,
+        lag: partitions.reduce((s, p) => s + p.lag, 0),
+        producedPerSecond: per(end - (prev?.end ?? 0n)),
+        committedPerSecond: per(committedSum - (prev?.committed ?? 0n)),
+        partitions,
+      });
     }
-    const now = Date.now();
     const produced = await total(this.kmetrics.produced);
     const consumed = await total(this.kmetrics.consumed);
     const seconds = this.#last.at ? (now - this.#last.at) / 1000 : 0;

@@ -17,6 +17,10 @@ import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, TracerPr
 import { randomBytes } from 'node:crypto';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../ingest/core/log.ts';
+import { createMetrics } from '../../ingest/core/metrics.ts';
+import { LagMonitor } from '../../ingest/kafka/lag.ts';
+import { createKafkaMetrics } from '../../ingest/kafka/metrics.ts';
 import { param, sql, unsafeRaw } from '../../ingest/storage/sql.ts';
 import { eventually } from '../support/eventually.ts';
 import { type TestBroker, startTestBroker } from '../support/kafka.ts';
@@ -174,6 +178,41 @@ describe('OTLP through Kafka', () => {
     const metrics = await (await fetch(`${platform.apiUrl}/metrics`)).text();
     expect(metrics).toMatch(/crowsnest_kafka_consumer_lag\{topic="otlp_spans",partition="0"\} 0/);
     expect(metrics).toMatch(/crowsnest_kafka_produced_messages_total\{topic="otlp_spans"\} \d+/);
+  });
+
+  it('reads produce and commit rates from Kafka offsets, so any process reports the whole pipeline', async () => {
+    // A topic and group of its own: a monitor that runs no producer or writer still sees both sides move.
+    const topic = 'lag_rates_test';
+    const groupId = 'lag-rates-test';
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer();
+    await producer.connect();
+    const monitor = new LagMonitor(kafka, groupId, { bySignal: { traces: topic, logs: topic, metrics: topic }, dlq: 'unused' }, createKafkaMetrics(createMetrics()), silentLogger());
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+      const rates = (s: Awaited<ReturnType<LagMonitor['poll']>>) => s.topics.find((t) => t.topic === topic)!;
+      const first = await monitor.poll();
+      expect(rates(first).producedPerSecond).toBeNull();
+      await producer.send({ topic, messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
+      const second = await monitor.poll();
+      const seconds = (a: typeof first, b: typeof first) => (Date.parse(b.updatedAt!) - Date.parse(a.updatedAt!)) / 1000;
+      // Both polls' times are in the snapshots, so the rate must account for exactly the 50 messages.
+      expect(rates(second).producedPerSecond! * seconds(first, second)).toBeCloseTo(50, 6);
+      expect(rates(second).committedPerSecond).toBe(0);
+      expect(rates(second).lag).toBe(50);
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({ groupId, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+      const third = await monitor.poll();
+      expect(rates(third).committedPerSecond! * seconds(second, third)).toBeCloseTo(50, 6);
+      expect(rates(third).producedPerSecond).toBe(0);
+      expect(rates(third).lag).toBe(0);
+    } finally {
+      await monitor.close();
+      await producer.disconnect();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await admin.disconnect();
+    }
   });
 
   it('answers a request Kafka refuses with an error and no retry, while the requests sent with it are stored', async () => {
