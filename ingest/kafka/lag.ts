@@ -31,7 +31,10 @@ export interface PipelineSnapshot {
   topics: {
     topic: string;
     lag: number;
-    /** Messages/s appended to the topic by all producers, and committed by the whole group, between the last two polls; null until two polls. */
+    /**
+     * Messages/s appended to the topic by all producers, and committed by the whole group, between the last two
+     * polls; null until there have been two.
+     */
     producedPerSecond: number | null;
     committedPerSecond: number | null;
     partitions: PartitionLag[];
