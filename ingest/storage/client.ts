@@ -60,7 +60,7 @@ export function createStore(opts: StoreOptions): Store {
   const embedded = opts.clickhouseUrl === undefined;
   const scratchDir = embedded ? resolve(opts.dataDir, 'insert-scratch') : undefined;
   let client: ClickHouseClient;
-  /** The clients inserts run on; embedded, opened on the first insert. */
+  /** Opens the clients inserts run on; called once, on the first insert. */
   let insertClients: () => ClickHouseClient[];
   const opened: ClickHouseClient[] = [];
   if (opts.clickhouseUrl === undefined) {
@@ -68,7 +68,7 @@ export function createStore(opts: StoreOptions): Store {
     mkdirSync(path, { recursive: true });
     client = chdbClient(path);
     insertClients = () => {
-      if (opened.length === 0) for (let i = 0; i < (opts.insertConcurrency ?? 2); i++) opened.push(chdbClient(path));
+      for (let i = 0; i < (opts.insertConcurrency ?? 2); i++) opened.push(chdbClient(path));
       return opened;
     };
   } else {

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort, startTestBroker } from '../support/kafka.ts';
-import { type Deployment, type IngestRun, SPANS_PER_REQUEST, buildBodies, measureIngest, spawnCrowsnest, spread, summarize } from './ingest.bench.ts';
+import { type Deployment, type IngestRun, SPANS_PER_REQUEST, allInOne, buildBodies, measureIngest, spawnCrowsnest, spread, summarize } from './ingest.bench.ts';
 import type { BenchResult } from './result.ts';
 
 async function groupLag(kafka: Kafka, topic: string, groupId: string): Promise<number> {
@@ -71,10 +71,10 @@ export async function run(opts: KafkaBenchOptions = {}): Promise<BenchResult[]> 
     const kafkaRuns: IngestRun[] = [];
     for (let i = 0; i < (opts.runs ?? 5); i++) {
       for (const [runs, deploy] of [
-        [inProcessRuns, undefined],
+        [inProcessRuns, allInOne],
         [kafkaRuns, (dir: string) => gatewayAndWriter(broker.bootstrap, i, dir)],
       ] as const) {
-        const m = await measureIngest({ totalSpans, ...(deploy ? { deploy } : {}) });
+        const m = await measureIngest({ totalSpans, deploy });
         rmSync(m.dataDir, { recursive: true, force: true });
         runs.push(m);
       }
