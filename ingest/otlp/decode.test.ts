@@ -3,7 +3,8 @@
  * @opentelemetry/otlp-transformer (protobuf and JSON), decoded, and checked against values computed from the SDK
  * objects themselves, and protobuf vs JSON results must be deep-equal.
  */
-import { ROOT_CONTEXT, SeverityNumber, SpanKind, SpanStatusCode, ValueType, trace, type HrTime } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, ValueType, trace, type HrTime } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
 import { TraceState } from '@opentelemetry/core';
 import {
   JsonLogsSerializer,
@@ -26,6 +27,7 @@ import {
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { decodeJson, decodeProtobuf } from './decode.ts';
+import { setAnyValueAttributes } from './test-sdk.ts';
 import type { DecodedRequest } from './rows.ts';
 
 const ns = (t: HrTime): string => (BigInt(t[0]) * 1_000_000_000n + BigInt(t[1])).toString();
@@ -109,9 +111,10 @@ describe('traces from the SDK', () => {
     });
     const server = tracer.startSpan(
       'GET /cart',
-      { kind: SpanKind.SERVER, startTime: [1_700_000_000, 123_456_789], attributes: ATTRIBUTES },
+      { kind: SpanKind.SERVER, startTime: [1_700_000_000, 123_456_789] },
       remoteParent,
     );
+    setAnyValueAttributes(server, ATTRIBUTES);
     server.addEvent('cache.miss', { 'cache.key': 'cart:42', 'attempt': 2 }, [1_700_000_000, 223_456_789]);
     server.addEvent('no.attributes', undefined, [1_700_000_001, 5]);
     const client = tracer.startSpan(

@@ -6,7 +6,8 @@
  * them right.
  */
 import { randomBytes } from 'node:crypto';
-import { type Attributes, SeverityNumber, TraceFlags, context, trace } from '@opentelemetry/api';
+import { TraceFlags, context, trace } from '@opentelemetry/api';
+import { type LogAttributes as Attributes, SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter as GrpcExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPLogExporter as JsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
