@@ -2,9 +2,10 @@
 // type-only imports keep runtime graphs honest, and `export *` leaks module internals.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import boundaries from './.eslint.boundaries.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'ui/dist/**', '.tmp/**', 'test/bench/results/**', '.eslint.config.js', '.vitest.config.ts'] },
+  { ignores: ['node_modules/**', 'data/**', 'ui/dist/**', '.tmp/**', 'test/bench/results/**', '.eslint.config.js', '.eslint.boundaries.js', '.vitest.config.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -25,6 +26,7 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
     },
   },
+  ...boundaries,
   // Tests read untyped JSON responses; `any` there is the honest type.
   { files: ['**/*.test.ts', 'test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' } },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked, languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },

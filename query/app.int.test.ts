@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../ingest/core/log.ts';
-import { createMetrics } from '../ingest/core/metrics.ts';
+import { silentLogger } from '#core/log.ts';
+import { createMetrics } from '#core/metrics.ts';
 import { buildQueryApp } from './app.ts';
 import { type Harness, startHarness } from './testing/harness.ts';
 

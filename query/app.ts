@@ -14,10 +14,10 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchemaValidationError, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { authEnabled } from '../ingest/core/auth.ts';
-import { AppError, errorHandler } from '../ingest/core/errors.ts';
-import type { PlatformMetrics } from '../ingest/core/metrics.ts';
-import type { Store } from '../ingest/storage/client.ts';
+import { authEnabled } from '#core/auth.ts';
+import { AppError, errorHandler } from '#core/errors.ts';
+import type { PlatformMetrics } from '#core/metrics.ts';
+import type { Store } from '#storage/client.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { requestMetricsPlugin } from './plugins/request-metrics.ts';
 import { healthRoutes } from './routes/health.ts';

@@ -3,9 +3,9 @@
  * filter is the caller's mistake (400), a query past its deadline or memory limit is overload (503). Anything
  * else stays a 500 and is logged by the error handler.
  */
-import { AppError } from '../ingest/core/errors.ts';
-import type { Store } from '../ingest/storage/client.ts';
-import type { Sql } from '../ingest/storage/sql.ts';
+import { AppError } from '#core/errors.ts';
+import type { Store } from '#storage/client.ts';
+import type { Sql } from '#storage/sql.ts';
 import { QUERY_SETTINGS } from './sql/common.ts';
 
 const OVERLOAD = new Set(['TIMEOUT_EXCEEDED', 'TOO_SLOW', 'MEMORY_LIMIT_EXCEEDED', 'TOO_MANY_ROWS', 'TOO_MANY_BYTES', 'TOO_MANY_SIMULTANEOUS_QUERIES']);

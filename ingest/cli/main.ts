@@ -2,10 +2,10 @@
  * `crowsnest <command> [options]`. Commands are the roles users deploy; `start` is the all-in-one.
  * Returns the process exit code; owns signals and graceful shutdown.
  */
-import { ConfigError, loadConfig, optionsHelp, redacted } from '../config/load.ts';
-import { createLogger } from '../core/log.ts';
-import { createStore } from '../storage/client.ts';
-import { migrate } from '../storage/migrate.ts';
+import { ConfigError, loadConfig, optionsHelp, redacted } from '#config/load.ts';
+import { createLogger } from '#core/log.ts';
+import { createStore } from '#storage/client.ts';
+import { migrate } from '#storage/migrate.ts';
 import { ALL_ROLES, type Role, RoleError, startPlatform } from './platform.ts';
 
 const COMMANDS: Record<string, string> = {

@@ -10,9 +10,9 @@
  * With embedded chDB the writer and query roles share a process, since chDB binds its data directory to one.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config/options.ts';
-import type { Logger } from '../core/log.ts';
-import { type PlatformMetrics, createMetrics } from '../core/metrics.ts';
+import type { Config } from '#config/options.ts';
+import type { Logger } from '#core/log.ts';
+import { type PlatformMetrics, createMetrics } from '#core/metrics.ts';
 import { createKafka, ensureTopics, topicsOf } from '../kafka/client.ts';
 import { LagMonitor } from '../kafka/lag.ts';
 import { createKafkaMetrics } from '../kafka/metrics.ts';
@@ -23,9 +23,9 @@ import type { Transport } from '../pipeline/transport.ts';
 import { BatchWriter } from '../pipeline/writer.ts';
 import { GrpcReceiver } from '../receivers/grpc.ts';
 import { buildHttpReceiver } from '../receivers/http.ts';
-import { type Store, createStore } from '../storage/client.ts';
-import { type Codecs, loadCodecs } from '../storage/codecs.ts';
-import { migrate } from '../storage/migrate.ts';
+import { type Store, createStore } from '#storage/client.ts';
+import { type Codecs, loadCodecs } from '#storage/codecs.ts';
+import { migrate } from '#storage/migrate.ts';
 import { buildQueryApp } from '../../query/app.ts';
 
 export type Role = 'gateway' | 'writer' | 'query';

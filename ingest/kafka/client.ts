@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { Kafka, type KafkaConfig, type SASLOptions, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { Config } from '../config/options.ts';
-import type { Signal } from '../otlp/rows.ts';
+import type { Config } from '#config/options.ts';
+import type { Signal } from '#otlp/rows.ts';
 import { installGzipCodec } from './gzip.ts';
 
 export interface Topics {

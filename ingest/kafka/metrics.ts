@@ -3,7 +3,7 @@
  * partition, dead-lettered messages and writer retries. Partition is a label: partition counts are small.
  */
 import { Counter, Gauge } from 'prom-client';
-import type { PlatformMetrics } from '../core/metrics.ts';
+import type { PlatformMetrics } from '#core/metrics.ts';
 
 export interface KafkaMetrics {
   produced: Counter<'topic'>;

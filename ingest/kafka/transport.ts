@@ -16,8 +16,8 @@
  */
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { splitRequest } from '../otlp/split.ts';
-import { toProtobuf } from '../otlp/to-protobuf.ts';
+import { splitRequest } from '#otlp/split.ts';
+import { toProtobuf } from '#otlp/to-protobuf.ts';
 import type { Envelope, PublishResult, Transport } from '../pipeline/transport.ts';
 import type { Topics } from './client.ts';
 import type { KafkaMetrics } from './metrics.ts';

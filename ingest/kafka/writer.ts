@@ -23,13 +23,13 @@
  */
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { PlatformMetrics } from '../core/metrics.ts';
-import { OtlpDecodeError, decodeProtobuf } from '../otlp/decode.ts';
-import type { TableName } from '../otlp/rows.ts';
+import type { PlatformMetrics } from '#core/metrics.ts';
+import { OtlpDecodeError, decodeProtobuf } from '#otlp/decode.ts';
+import type { TableName } from '#otlp/rows.ts';
 import { StagedInsert } from '../pipeline/insert.ts';
-import type { Codecs } from '../storage/codecs.ts';
-import type { Store } from '../storage/client.ts';
-import { ident, param, sql } from '../storage/sql.ts';
+import type { Codecs } from '#storage/codecs.ts';
+import type { Store } from '#storage/client.ts';
+import { ident, param, sql } from '#storage/sql.ts';
 import { type Topics, signalOfTopic } from './client.ts';
 import type { KafkaMetrics } from './metrics.ts';
 import { JavaCompatiblePartitioner } from './partitioner.ts';

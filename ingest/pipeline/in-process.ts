@@ -3,7 +3,7 @@
  * by `maxBytes` of requests in flight; past it, `publish` fails fast with a retryable result (the receivers
  * answer 503 + Retry-After), which is how backpressure reaches OTLP clients.
  */
-import type { PlatformMetrics } from '../core/metrics.ts';
+import type { PlatformMetrics } from '#core/metrics.ts';
 import { type Envelope, type PublishResult, type Transport, hasRows } from './transport.ts';
 import type { BatchWriter } from './writer.ts';
 

@@ -27,9 +27,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ClickHouseSettings } from '@clickhouse/client';
-import type { Store } from '../storage/client.ts';
-import type { TableCodec } from '../storage/native.ts';
-import { sql, stringLiteral, unsafeRaw } from '../storage/sql.ts';
+import type { Store } from '#storage/client.ts';
+import type { TableCodec } from '#storage/native.ts';
+import { sql, stringLiteral, unsafeRaw } from '#storage/sql.ts';
 
 /** Rows per Native block: large enough that per-block headers are noise, small enough to encode between requests. */
 const BLOCK_ROWS = 4096;

@@ -5,7 +5,7 @@
  * - Kafka transport: acknowledged by the brokers (acks = all).
  * A full pipeline fails fast with a retryable result instead of queueing without bound.
  */
-import type { DecodedRequest, RequestCounts, Signal } from '../otlp/rows.ts';
+import type { DecodedRequest, RequestCounts, Signal } from '#otlp/rows.ts';
 
 /** Whether the request was decoded into rows, rather than only validated. */
 export function hasRows(decoded: DecodedRequest | RequestCounts): decoded is DecodedRequest {

@@ -11,10 +11,10 @@
  * Rows are encoded (Native) as they join a batch, so a batch's insert is only the engine's work (see insert.ts).
  */
 import type { Logger } from 'pino';
-import type { PlatformMetrics } from '../core/metrics.ts';
-import type { DecodedRequest, TableName } from '../otlp/rows.ts';
-import type { Store } from '../storage/client.ts';
-import type { Codecs } from '../storage/codecs.ts';
+import type { PlatformMetrics } from '#core/metrics.ts';
+import type { DecodedRequest, TableName } from '#otlp/rows.ts';
+import type { Store } from '#storage/client.ts';
+import type { Codecs } from '#storage/codecs.ts';
 import { StagedInsert } from './insert.ts';
 
 export interface WriterOptions {

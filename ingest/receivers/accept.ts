@@ -5,9 +5,9 @@
  * (Kafka) gets them validated by the same decoder, without the rows it would throw away.
  */
 import type { Logger } from 'pino';
-import type { PlatformMetrics } from '../core/metrics.ts';
-import { OtlpDecodeError, decodeJson, decodeProtobuf, validateProtobuf } from '../otlp/decode.ts';
-import type { DecodedRequest, RequestCounts, Signal } from '../otlp/rows.ts';
+import type { PlatformMetrics } from '#core/metrics.ts';
+import { OtlpDecodeError, decodeJson, decodeProtobuf, validateProtobuf } from '#otlp/decode.ts';
+import type { DecodedRequest, RequestCounts, Signal } from '#otlp/rows.ts';
 import type { Transport } from '../pipeline/transport.ts';
 
 export type BodyFormat = 'protobuf' | 'json';

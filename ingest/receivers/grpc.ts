@@ -7,8 +7,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { authEnabled, tokenMatches } from '../core/auth.ts';
-import type { Signal } from '../otlp/rows.ts';
+import { authEnabled, tokenMatches } from '#core/auth.ts';
+import type { Signal } from '#otlp/rows.ts';
 import { type AcceptDeps, accept } from './accept.ts';
 import { retryStatusDetails, successProtobuf } from './responses.ts';
 

@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { authEnabled, tokenMatches } from '../core/auth.ts';
-import type { Signal } from '../otlp/rows.ts';
+import { authEnabled, tokenMatches } from '#core/auth.ts';
+import type { Signal } from '#otlp/rows.ts';
 import { type AcceptDeps, type BodyFormat, accept } from './accept.ts';
 import { GrpcCode, statusJson, statusProtobuf, successJson, successProtobuf } from './responses.ts';
 

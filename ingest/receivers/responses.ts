@@ -2,8 +2,8 @@
  * OTLP response bodies: `Export*ServiceResponse` with `partial_success` for accepted requests and
  * `google.rpc.Status` for failures, in protobuf or JSON to match the request (OTLP/HTTP spec).
  */
-import { lenHeader, varint } from '../otlp/pb-write.ts';
-import type { Signal } from '../otlp/rows.ts';
+import { lenHeader, varint } from '#otlp/pb-write.ts';
+import type { Signal } from '#otlp/rows.ts';
 
 const REJECTED_FIELD: Record<Signal, string> = { traces: 'rejectedSpans', logs: 'rejectedLogRecords', metrics: 'rejectedDataPoints' };
 

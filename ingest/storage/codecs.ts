@@ -3,7 +3,7 @@
  * migrations ran, so the encoding always follows the live table structure. MATERIALIZED and ALIAS columns are
  * computed by ClickHouse and never sent.
  */
-import type { TableName } from '../otlp/rows.ts';
+import type { TableName } from '#otlp/rows.ts';
 import type { Store } from './client.ts';
 import { type Column, type TableCodec, compileCodec } from './native.ts';
 import { param, sql } from './sql.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../core/log.ts';
+import { silentLogger } from '#core/log.ts';
 import { createStore, type Store } from './client.ts';
 import { migrate } from './migrate.ts';
 import { type DdlOptions, databaseDdl, migrationsTableDdl } from './schema/ddl.ts';

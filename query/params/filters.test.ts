@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../ingest/core/errors.ts';
+import { AppError } from '#core/errors.ts';
 import { parseAttrFilters, parseGroupBy, parseLabelFilters, parseSeverity, parseTraceId, textTokens } from './filters.ts';
 
 function message(fn: () => unknown): string {

@@ -2,7 +2,7 @@
  * Attribute and label filters given in query strings (`attr=http.method=GET`, `filter=code!~5..`), and the
  * other small enumerations of the API. Values are only ever bound as SQL parameters.
  */
-import { AppError } from '../../ingest/core/errors.ts';
+import { AppError } from '#core/errors.ts';
 
 export interface AttrFilter {
   key: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../ingest/core/errors.ts';
+import { AppError } from '#core/errors.ts';
 import { bucketCount, isoNs, parseDurationNs, parseInstantNs, resolveRange, resolveStepMs } from './time.ts';
 
 const NOW = 1_700_000_000_000;

@@ -7,7 +7,7 @@
  * - RFC 3339: `2023-11-14T22:13:20Z`, `2023-11-14T22:13:20.123456789+01:00`
  * - relative to now: `now`, `now-15m`, `now-1h30m`
  */
-import { AppError } from '../../ingest/core/errors.ts';
+import { AppError } from '#core/errors.ts';
 
 export const NS_PER_MS = 1_000_000n;
 export const NS_PER_S = 1_000_000_000n;

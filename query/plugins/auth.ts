@@ -10,8 +10,8 @@
  */
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { authEnabled, tokenMatches } from '../../ingest/core/auth.ts';
-import { AppError } from '../../ingest/core/errors.ts';
+import { authEnabled, tokenMatches } from '#core/auth.ts';
+import { AppError } from '#core/errors.ts';
 
 export interface AuthOptions {
   /** Accepted bearer tokens; undefined or empty turns authentication off. */

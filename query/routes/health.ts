@@ -5,7 +5,7 @@
  * - /metrics: the platform registry in Prometheus text format.
  */
 import type { FastifyPluginCallback } from 'fastify';
-import type { PlatformMetrics } from '../../ingest/core/metrics.ts';
+import type { PlatformMetrics } from '#core/metrics.ts';
 
 export interface HealthOptions {
   metrics: PlatformMetrics;

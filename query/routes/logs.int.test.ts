@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogRow } from '../../ingest/otlp/rows.ts';
+import type { LogRow } from '#otlp/rows.ts';
 import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
 
 const T0 = 1_700_000_040_000; // 2023-11-14T22:14:00Z, a whole minute

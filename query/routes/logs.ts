@@ -3,8 +3,8 @@
  * GET /api/v1/logs/histogram: record counts per time bucket, optionally per severity class.
  */
 import type { FastifyPluginCallback } from 'fastify';
-import { AppError } from '../../ingest/core/errors.ts';
-import type { Store } from '../../ingest/storage/client.ts';
+import { AppError } from '#core/errors.ts';
+import type { Store } from '#storage/client.ts';
 import { parseAttrFilters, parseSeverity, parseTraceId } from '../params/filters.ts';
 import { resolveRange, resolveStepMs } from '../params/time.ts';
 import { runQuery, trimToLimit } from '../run.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Attrs, ExponentialHistogramRow, GaugeRow, HistogramRow, MetricRowBase, SumRow, SummaryRow } from '../../ingest/otlp/rows.ts';
+import type { Attrs, ExponentialHistogramRow, GaugeRow, HistogramRow, MetricRowBase, SumRow, SummaryRow } from '#otlp/rows.ts';
 import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
 
 /**

@@ -4,8 +4,8 @@
  * GET /api/v1/metrics/points: the stored data points of one metric, every field as exported.
  */
 import type { FastifyPluginCallback } from 'fastify';
-import { AppError } from '../../ingest/core/errors.ts';
-import type { Store } from '../../ingest/storage/client.ts';
+import { AppError } from '#core/errors.ts';
+import type { Store } from '#storage/client.ts';
 import { parseGroupBy, parseLabelFilters } from '../params/filters.ts';
 import { type TimeRange, NS_PER_MS, resolveRange, resolveStepMs } from '../params/time.ts';
 import { runQuery, trimToLimit } from '../run.ts';

@@ -2,7 +2,7 @@
  * GET /api/v1/services: per service, request rate, error rate and latency quantiles from spans (RED).
  */
 import type { FastifyPluginCallback } from 'fastify';
-import type { Store } from '../../ingest/storage/client.ts';
+import type { Store } from '#storage/client.ts';
 import { resolveRange } from '../params/time.ts';
 import { runQuery } from '../run.ts';
 import { errorResponses, limitParam, timeRangeParams } from '../schemas.ts';

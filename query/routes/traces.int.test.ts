@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpanRow } from '../../ingest/otlp/rows.ts';
+import type { SpanRow } from '#otlp/rows.ts';
 import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
 
 const T0 = 1_700_000_000_000; // 2023-11-14T22:13:20Z

@@ -3,8 +3,8 @@
  * GET /api/v1/traces: trace search, newest first, as summaries.
  */
 import type { FastifyPluginCallback } from 'fastify';
-import { AppError } from '../../ingest/core/errors.ts';
-import type { Store } from '../../ingest/storage/client.ts';
+import { AppError } from '#core/errors.ts';
+import type { Store } from '#storage/client.ts';
 import { parseAttrFilters, parseTraceId } from '../params/filters.ts';
 import { parseDurationNs, resolveRange } from '../params/time.ts';
 import { runQuery, trimToLimit } from '../run.ts';

@@ -3,7 +3,7 @@
  * typed never appears in the statement text, only among the bound parameters.
  */
 import { describe, expect, it } from 'vitest';
-import type { Sql } from '../../ingest/storage/sql.ts';
+import type { Sql } from '#storage/sql.ts';
 import { logHistogramSql, logSearchSql } from './logs.ts';
 import { type MetricKind, type MetricQuery, metricKindSql, metricListSql, metricPointsSql, metricSeriesSql } from './metrics.ts';
 import { servicesSql } from './services.ts';

@@ -3,7 +3,7 @@
  * filters. Everything a user typed goes in as a bound parameter.
  */
 import type { ClickHouseSettings } from '@clickhouse/client';
-import { ident, join, param, sql, unsafeRaw, type Sql } from '../../ingest/storage/sql.ts';
+import { ident, join, param, sql, unsafeRaw, type Sql } from '#storage/sql.ts';
 import type { AttrFilter } from '../params/filters.ts';
 import type { TimeRange } from '../params/time.ts';
 

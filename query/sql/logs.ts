@@ -1,7 +1,7 @@
 /**
  * Log queries: search (newest first, keyset-paged) and the counts-per-bucket histogram.
  */
-import { param, sql, unsafeRaw, type Sql } from '../../ingest/storage/sql.ts';
+import { param, sql, unsafeRaw, type Sql } from '#storage/sql.ts';
 import { type AttrFilter, textTokens } from '../params/filters.ts';
 import { type TimeRange, NS_PER_MS } from '../params/time.ts';
 import { attrFilters, table, ts, where, within } from './common.ts';

@@ -13,7 +13,7 @@
  *   is read (a look-back of max(step, 5 min)) so the first bucket has an increase too.
  * - Delta values are summed per bucket.
  */
-import { join, param, sql, unsafeRaw, type Sql } from '../../ingest/storage/sql.ts';
+import { join, param, sql, unsafeRaw, type Sql } from '#storage/sql.ts';
 import type { LabelFilter } from '../params/filters.ts';
 import { type TimeRange, NS_PER_MS } from '../params/time.ts';
 import { type Table, table, ts, where, within } from './common.ts';

@@ -5,7 +5,7 @@
  */
 import { Session } from 'chdb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { param, sql } from '../../ingest/storage/sql.ts';
+import { param, sql } from '#storage/sql.ts';
 import { histogramQuantileColumns } from './quantile.ts';
 
 const session = new Session();

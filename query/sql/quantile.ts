@@ -10,7 +10,7 @@
  * The steps are separate columns of one SELECT (`_hq_*`), which keeps every intermediate value visible when
  * the expression is checked by hand and lets ClickHouse compute each once.
  */
-import { param, sql, unsafeRaw, type Sql } from '../../ingest/storage/sql.ts';
+import { param, sql, unsafeRaw, type Sql } from '#storage/sql.ts';
 
 /**
  * SELECT items computing the `q` quantile into column `out` from the columns `bounds` (ascending upper

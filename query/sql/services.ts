@@ -1,7 +1,7 @@
 /**
  * RED figures per service from spans: requests/s, error rate and latency quantiles.
  */
-import { param, sql, type Sql } from '../../ingest/storage/sql.ts';
+import { param, sql, type Sql } from '#storage/sql.ts';
 import { type TimeRange, NS_PER_MS } from '../params/time.ts';
 import { table, where, within } from './common.ts';
 

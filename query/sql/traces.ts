@@ -2,7 +2,7 @@
  * Trace queries. Rows come out of ClickHouse already in the API's JSON shape (named tuples render as objects,
  * maps as objects, 64-bit values as decimal strings), so the route only hands them to the serializer.
  */
-import { param, sql, unsafeRaw, type Sql } from '../../ingest/storage/sql.ts';
+import { param, sql, unsafeRaw, type Sql } from '#storage/sql.ts';
 import type { AttrFilter } from '../params/filters.ts';
 import type { TimeRange } from '../params/time.ts';
 import { attrFilters, table, where, within } from './common.ts';

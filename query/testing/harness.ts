@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { silentLogger } from '../../ingest/core/log.ts';
-import { createMetrics } from '../../ingest/core/metrics.ts';
-import type { TableName, TableRows } from '../../ingest/otlp/rows.ts';
-import { type Store, createStore } from '../../ingest/storage/client.ts';
-import { migrate } from '../../ingest/storage/migrate.ts';
+import { silentLogger } from '#core/log.ts';
+import { createMetrics } from '#core/metrics.ts';
+import type { TableName, TableRows } from '#otlp/rows.ts';
+import { type Store, createStore } from '#storage/client.ts';
+import { migrate } from '#storage/migrate.ts';
 import { buildQueryApp } from '../app.ts';
 
 export interface Harness {

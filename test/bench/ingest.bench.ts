@@ -17,10 +17,10 @@ import { type Span, SpanKind, SpanStatusCode, context, trace } from '@openteleme
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { createStore } from '../../ingest/storage/client.ts';
-import { migrate } from '../../ingest/storage/migrate.ts';
-import { unsafeRaw } from '../../ingest/storage/sql.ts';
-import { silentLogger } from '../../ingest/core/log.ts';
+import { createStore } from '#storage/client.ts';
+import { migrate } from '#storage/migrate.ts';
+import { unsafeRaw } from '#storage/sql.ts';
+import { silentLogger } from '#core/log.ts';
 import { freePort } from '../support/kafka.ts';
 import type { BenchResult } from './result.ts';
 

@@ -6,7 +6,7 @@ import { ProtobufTraceSerializer, JsonTraceSerializer } from '@opentelemetry/otl
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from '../../ingest/storage/sql.ts';
+import { sql } from '#storage/sql.ts';
 import { type TestPlatform, startTestPlatform } from '../support/platform.ts';
 
 let platform: TestPlatform;

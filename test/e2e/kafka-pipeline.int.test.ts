@@ -17,11 +17,11 @@ import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, TracerPr
 import { randomBytes } from 'node:crypto';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../ingest/core/log.ts';
-import { createMetrics } from '../../ingest/core/metrics.ts';
+import { silentLogger } from '#core/log.ts';
+import { createMetrics } from '#core/metrics.ts';
 import { LagMonitor } from '../../ingest/kafka/lag.ts';
 import { createKafkaMetrics } from '../../ingest/kafka/metrics.ts';
-import { param, sql, unsafeRaw } from '../../ingest/storage/sql.ts';
+import { param, sql, unsafeRaw } from '#storage/sql.ts';
 import { eventually } from '../support/eventually.ts';
 import { type TestBroker, startTestBroker } from '../support/kafka.ts';
 import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Platform, startPlatform } from '../../ingest/cli/platform.ts';
-import { loadConfig } from '../../ingest/config/load.ts';
-import { silentLogger } from '../../ingest/core/log.ts';
+import { loadConfig } from '#config/load.ts';
+import { silentLogger } from '#core/log.ts';
 
 export interface TestPlatform extends Platform {
   dataDir: string;
