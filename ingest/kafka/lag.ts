@@ -11,38 +11,9 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';
+import type { KafkaPipelineStatus } from '#core/pipeline-status.ts';
 import type { Topics } from './client.ts';
 import type { KafkaMetrics } from './metrics.ts';
-
-export interface PartitionLag {
-  partition: number;
-  endOffset: string;
-  committedOffset: string | null;
-  lag: number;
-}
-
-export interface PipelineSnapshot {
-  transport: 'kafka';
-  groupId: string;
-  /** When the last successful reading was taken. */
-  updatedAt: string | null;
-  /** Why the latest poll failed; the figures are then those of `updatedAt`, not current. */
-  error: string | null;
-  topics: {
-    topic: string;
-    lag: number;
-    /**
-     * Messages/s appended to the topic by all producers, and committed by the whole group, between the last two
-     * polls; null until there have been two.
-     */
-    producedPerSecond: number | null;
-    committedPerSecond: number | null;
-    partitions: PartitionLag[];
-  }[];
-  totals: { produced: number; consumed: number; deadLettered: number; writerRetries: number };
-  /** Messages per second over the last poll interval (this process's own producer and writers). */
-  rates: { produced: number; consumed: number };
-}
 
 async function total(counter: Counter<'topic'>): Promise<number> {
   return (await counter.get()).values.reduce((sum, v) => sum + v.value, 0);
@@ -54,7 +25,7 @@ export class LagMonitor {
   #last = { at: 0, produced: 0, consumed: 0 };
   /** Per topic, the summed end and committed offsets of the last poll. */
   readonly #offsets = new Map<string, { at: number; end: bigint; committed: bigint }>();
-  #snapshot: PipelineSnapshot;
+  #snapshot: KafkaPipelineStatus;
 
   constructor(
     private readonly kafka: Kafka,
@@ -92,11 +63,11 @@ export class LagMonitor {
     this.#timer.unref();
   }
 
-  snapshot(): PipelineSnapshot {
+  snapshot(): KafkaPipelineStatus {
     return this.#snapshot;
   }
 
-  async poll(): Promise<PipelineSnapshot> {
+  async poll(): Promise<KafkaPipelineStatus> {
     if (!this.#admin) {
       const admin = this.kafka.admin();
       await admin.connect();
@@ -105,7 +76,7 @@ export class LagMonitor {
     const admin = this.#admin;
     const names = Object.values(this.topics.bySignal);
     const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: names });
-    const topics: PipelineSnapshot['topics'] = [];
+    const topics: KafkaPipelineStatus['topics'] = [];
     const now = Date.now();
     for (const topic of names) {
       const ends = await admin.fetchTopicOffsets(topic);
