@@ -9,7 +9,7 @@ let h: Harness;
 let ready = false;
 
 beforeAll(async () => {
-  h = await startHarness('app', { authTokens: ['other-token', TOKEN], isReady: () => ready });
+  h = await startHarness('app', { authTokens: ['other-token', TOKEN], notReady: () => (ready ? undefined : 'writer: consumer crashed') });
 });
 afterAll(async () => {
   await h.close();
@@ -58,9 +58,9 @@ describe('bearer-token auth', () => {
 });
 
 describe('health', () => {
-  it('/readyz follows isReady', async () => {
+  it('/readyz follows the roles\' readiness and says why not', async () => {
     ready = false;
-    expect(await h.get('/readyz')).toEqual({ status: 503, body: { status: 'not ready' } });
+    expect(await h.get('/readyz')).toEqual({ status: 503, body: { status: 'not ready', reason: 'writer: consumer crashed' } });
     ready = true;
     expect(await h.get('/readyz')).toEqual({ status: 200, body: { status: 'ready' } });
     expect(await h.get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
@@ -71,7 +71,7 @@ describe('health', () => {
     const r = await h.app.inject({ url: '/metrics' });
     expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(r.body).toContain('# TYPE crowsnest_received_items_total counter');
-    expect(r.body).toMatch(/crowsnest_query_request_seconds_count\{route="\/api\/v1\/services",method="GET",status="2xx"\} [1-9]/);
+    expect(r.body).toMatch(/crowsnest_http_request_seconds_count\{route="\/api\/v1\/services",method="GET",status="2xx"\} [1-9]/);
   });
 });
 
@@ -103,7 +103,7 @@ describe('without a store', () => {
       store: undefined,
       log: silentLogger(),
       metrics: createMetrics(),
-      isReady: () => true,
+      notReady: () => undefined,
       pipeline: () => ({ transport: 'in-process' }),
     });
     try {

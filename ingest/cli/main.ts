@@ -1,74 +1,72 @@
 /**
- * `crowsnest <command> [options]`. Commands are the roles users deploy; `start` is the all-in-one.
- * Returns the process exit code; owns signals and graceful shutdown.
+ * `crowsnest <command> [options]`. Commands (commands.ts) run roles; `start` is the all-in-one. Returns the
+ * process exit code; owns signals and graceful shutdown.
  */
 import { ConfigError, loadConfig, optionsHelp, redacted } from '#config/load.ts';
+import { PROCESS, STORAGE } from '#config/options.ts';
 import { createLogger } from '#core/log.ts';
-import { createStore } from '#storage/client.ts';
-import { migrate } from '#storage/migrate.ts';
-import { ALL_ROLES, type Role, RoleError, startPlatform } from './platform.ts';
+import { RoleError } from '#core/role.ts';
+import { COMMANDS, PLATFORM_OPTIONS } from './commands.ts';
+import { type Platform, loadCommandConfig, startPlatform } from './platform.ts';
+import { openStore } from './store.ts';
 
-const COMMANDS: Record<string, string> = {
-  start: 'All in one process: OTLP receivers, writers and the query API (embedded chDB; Kafka only if configured).',
-  gateway: 'OTLP receivers publishing to Kafka (needs --kafka-brokers).',
-  writer: 'Kafka consumer writing to ClickHouse (needs --kafka-brokers); with embedded chDB it also serves the query API.',
-  query: 'The query API (needs --clickhouse-url: embedded chDB is served by the writer process).',
-  migrate: 'Create or upgrade the ClickHouse schema, then exit.',
-};
-
-const ROLES: Record<string, ReadonlySet<Role>> = {
-  start: ALL_ROLES,
-  gateway: new Set(['gateway']),
-  writer: new Set(['writer']),
-  query: new Set(['query']),
-};
+const MIGRATE_OPTIONS = { config: PROCESS.config, logLevel: PROCESS.logLevel, logFormat: PROCESS.logFormat, ...STORAGE } as const;
+const MIGRATE_SUMMARY = 'Create or upgrade the ClickHouse schema, then exit.';
 
 function usage(): string {
-  const cmds = Object.entries(COMMANDS)
+  const cmds = [...Object.entries(COMMANDS).map(([name, c]) => [name, c.summary] as const), ['migrate', MIGRATE_SUMMARY] as const]
     .map(([name, doc]) => `  ${name.padEnd(10)} ${doc}`)
     .join('\n');
-  return `Usage: crowsnest <command> [options]\n\nCommands:\n${cmds}\n\nOptions (flag > environment > config file > default):\n${optionsHelp()}\n`;
+  return `Usage: crowsnest <command> [options]\n\nCommands:\n${cmds}\n\n\`crowsnest <command> --help\` lists the options of a command.\n`;
+}
+
+function commandUsage(name: string, summary: string, spec: Parameters<typeof optionsHelp>[0]): string {
+  return `Usage: crowsnest ${name} [options]\n\n${summary}\n\nOptions (flag > environment > config file > default):\n${optionsHelp(spec)}\n`;
 }
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(usage());
+    return command === undefined ? 2 : 0;
+  }
+  if (command !== 'migrate' && !(command in COMMANDS)) {
+    process.stderr.write(`crowsnest: unknown command "${command}"\n\n${usage()}`);
+    return 2;
+  }
+  const spec = command === 'migrate' ? MIGRATE_OPTIONS : COMMANDS[command]!.options;
   let loaded;
   try {
-    loaded = loadConfig(argv, env);
+    loaded = command === 'migrate' ? loadConfig(MIGRATE_OPTIONS, { argv: rest, env, platform: PLATFORM_OPTIONS }) : loadCommandConfig(command, rest, env);
   } catch (e) {
     if (e instanceof ConfigError) {
-      process.stderr.write(`crowsnest: ${e.message}\n`);
+      process.stderr.write(`crowsnest ${command}: ${e.message}\n`);
       return 2;
     }
     throw e;
   }
-  const { config, positional, help } = loaded;
-  const command = positional[0];
-  if (help || command === undefined || command === 'help') {
-    process.stdout.write(usage());
-    return command === undefined && !help ? 2 : 0;
+  const { config, positional, help, ignored } = loaded;
+  if (help) {
+    process.stdout.write(commandUsage(command, command === 'migrate' ? MIGRATE_SUMMARY : COMMANDS[command]!.summary, spec));
+    return 0;
   }
-  if (!(command in COMMANDS) || positional.length > 1) {
-    process.stderr.write(`crowsnest: unknown command "${positional.join(' ')}"\n\n${usage()}`);
+  if (positional.length > 0) {
+    process.stderr.write(`crowsnest ${command}: unexpected argument "${positional.join(' ')}"\n`);
     return 2;
   }
-  const log = createLogger(config.logLevel);
-  log.info({ command, config: redacted(config) }, 'starting');
+  const log = createLogger(String(config['logLevel']));
+  log.info({ command, config: redacted(spec, config), ...(ignored.length > 0 ? { ignoredOptionsOfOtherRoles: ignored } : {}) }, 'starting');
 
   if (command === 'migrate') {
-    const store = createStore({ dataDir: config.dataDir, clickhouseUrl: config.clickhouseUrl, database: config.clickhouseDatabase });
-    try {
-      const ttlDays = { traces: config.tracesTtlDays, logs: config.logsTtlDays, metrics: config.metricsTtlDays };
-      const { applied } = await migrate(store, { database: config.clickhouseDatabase, cluster: config.clickhouseCluster, ttlDays }, log);
-      log.info({ applied }, 'schema is up to date');
-      return 0;
-    } finally {
-      await store.close();
-    }
+    const store = await openStore(loaded.config as Parameters<typeof openStore>[0], log.child({ component: 'migrate' }));
+    await store.close();
+    log.info('schema is up to date');
+    return 0;
   }
 
-  let platform;
+  let platform: Platform;
   try {
-    platform = await startPlatform(config, log, ROLES[command]);
+    platform = await startPlatform(command, loadCommandConfig(command, rest, env).config, log);
   } catch (e) {
     if (e instanceof RoleError) {
       process.stderr.write(`crowsnest ${command}: ${e.message}\n`);

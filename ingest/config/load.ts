@@ -1,11 +1,21 @@
 /**
- * Builds the frozen `Config` from flags, environment and an optional config file (precedence in that order,
- * then defaults). Every value is parsed and range-checked here; an unknown flag, unknown file key or bad value
- * is a `ConfigError` naming the source, so a typo fails the boot instead of being silently ignored.
+ * `loadConfig(spec, …)`: the frozen, typed configuration of one process from flags, environment and an optional
+ * config file (precedence in that order, then defaults), for any role's spec (spec.ts).
+ *
+ * - Every value is parsed and range-checked here; a bad value is a `ConfigError` naming its source.
+ * - A flag must be an option of this process. A `CROWSNEST_*` variable or a file key must be an option of the
+ *   platform: one of another role is ignored (a ConfigMap or Secret shared by every role holds them) and
+ *   reported in `ignored`, anything else is an error, so a typo in a Kubernetes Secret fails the boot instead of
+ *   silently falling back to a default such as embedded chDB.
+ * - Structured options (`type: 'json'`) come from the file only and are validated against their JSON schema.
+ * - Cross-field checks (checks.ts: SASL, TLS, URLs) run last, before the caller does anything with the result
+ *   (migrations, connections).
  */
 import { readFileSync } from 'node:fs';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { OPTIONS, envName, flagName, type Config, type OptionName, type OptionSpec } from './options.ts';
+import { crossFieldProblems } from './checks.ts';
+import { type ConfigOf, type ConfigSpec, type OptionSpec, envName, flagName } from './spec.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -13,12 +23,34 @@ export class ConfigError extends Error {
 
 type Raw = { value: unknown; source: string };
 
-const NAMES = Object.keys(OPTIONS) as OptionName[];
-const BY_FLAG = new Map(NAMES.map((n) => [flagName(n), n]));
+export interface LoadOptions {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  /** Prefix of the environment variables. @default 'CROWSNEST' */
+  prefix?: string;
+  /**
+   * Every option of the platform. Variables and file keys of options outside `spec` but inside this are another
+   * role's (ignored); outside it they are errors. @default spec
+   */
+  platform?: ConfigSpec;
+}
 
-/** Splits argv into option flags and positional arguments. Accepts `--name value`, `--name=value`, `--flag`/`--no-flag` for booleans. */
-export function parseFlags(argv: readonly string[]): { flags: Map<OptionName, Raw>; positional: string[]; help: boolean } {
-  const flags = new Map<OptionName, Raw>();
+export interface Loaded<S extends ConfigSpec> {
+  config: ConfigOf<S>;
+  positional: string[];
+  help: boolean;
+  /** Variables and file keys of other roles' options, which this process does not use. */
+  ignored: string[];
+}
+
+/** The option whose flag is `--${flag}`, or undefined. */
+function byFlag(spec: ConfigSpec, flag: string): string | undefined {
+  return Object.keys(spec).find((name) => flagName(name) === flag);
+}
+
+/** Splits argv into option flags and positional arguments: `--name value`, `--name=value`, `--flag`/`--no-flag` for booleans; a list option may repeat. */
+function parseFlags(spec: ConfigSpec, argv: readonly string[]): { flags: Map<string, Raw>; positional: string[]; help: boolean } {
+  const flags = new Map<string, Raw>();
   const positional: string[] = [];
   let help = false;
   for (let i = 0; i < argv.length; i++) {
@@ -34,18 +66,20 @@ export function parseFlags(argv: readonly string[]): { flags: Map<OptionName, Ra
     const eq = arg.indexOf('=');
     let key = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
-    let name = BY_FLAG.get(key);
+    let name = byFlag(spec, key);
     if (name === undefined && key.startsWith('no-')) {
-      const positive = BY_FLAG.get(key.slice(3));
-      if (positive !== undefined && (OPTIONS[positive] as OptionSpec).type === 'bool' && value === undefined) {
+      const positive = byFlag(spec, key.slice(3));
+      if (positive !== undefined && spec[positive]!.type === 'bool' && value === undefined) {
         name = positive;
         key = key.slice(3);
         value = 'false';
       }
     }
-    if (name === undefined) throw new ConfigError(`unknown flag --${key} (see --help)`);
+    if (name === undefined) throw new ConfigError(`unknown flag --${key} for this command (see --help)`);
+    const option = spec[name]!;
+    if (option.type === 'json') throw new ConfigError(`--${key} is a structured option: set ${name} in the config file (--config)`);
     if (value === undefined) {
-      if ((OPTIONS[name] as OptionSpec).type === 'bool') value = 'true';
+      if (option.type === 'bool') value = 'true';
       else {
         const next = argv[i + 1];
         if (next === undefined || next.startsWith('--')) throw new ConfigError(`flag --${key} needs a value`);
@@ -53,27 +87,35 @@ export function parseFlags(argv: readonly string[]): { flags: Map<OptionName, Ra
         i++;
       }
     }
-    flags.set(name, { value, source: `flag --${key}` });
+    const earlier = flags.get(name);
+    if (option.type === 'list' && earlier !== undefined) {
+      // A repeated list flag adds to the list (`--tail a --tail b`).
+      flags.set(name, { value: `${String(earlier.value)},${value}`, source: earlier.source });
+    } else {
+      flags.set(name, { value, source: `flag --${key}` });
+    }
   }
   return { flags, positional, help };
 }
 
-function coerce(name: OptionName, raw: Raw): unknown {
-  const spec: OptionSpec = OPTIONS[name];
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validators = new WeakMap<object, ValidateFunction>();
+
+function coerce(option: OptionSpec, raw: Raw): unknown {
   const { value, source } = raw;
   const bad = (why: string) => new ConfigError(`${source}: ${why}`);
-  switch (spec.type) {
+  switch (option.type) {
     case 'string': {
       if (typeof value !== 'string' && typeof value !== 'number') throw bad('must be a string');
       const s = String(value);
-      if (spec.choices && !spec.choices.includes(s)) throw bad(`must be one of ${spec.choices.join(', ')}, got "${s}"`);
+      if (option.choices && !option.choices.includes(s)) throw bad(`must be one of ${option.choices.join(', ')}, got "${s}"`);
       return s;
     }
     case 'int': {
       const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
       if (!Number.isSafeInteger(n)) throw bad(`must be an integer, got ${JSON.stringify(value)}`);
-      if (spec.min !== undefined && n < spec.min) throw bad(`must be ≥ ${spec.min}, got ${n}`);
-      if (spec.max !== undefined && n > spec.max) throw bad(`must be ≤ ${spec.max}, got ${n}`);
+      if (option.min !== undefined && n < option.min) throw bad(`must be ≥ ${option.min}, got ${n}`);
+      if (option.max !== undefined && n > option.max) throw bad(`must be ≤ ${option.max}, got ${n}`);
       return n;
     }
     case 'bool': {
@@ -87,10 +129,30 @@ function coerce(name: OptionName, raw: Raw): unknown {
       if (items === null || items.some((v) => typeof v !== 'string')) throw bad('must be a comma-separated list of strings');
       return Object.freeze(items.map((v: string) => v.trim()).filter((v) => v !== ''));
     }
+    case 'json': {
+      let validate = validators.get(option);
+      if (validate === undefined) {
+        validate = ajv.compile(option.schema as object);
+        validators.set(option, validate);
+      }
+      if (!validate(value)) {
+        const e = validate.errors?.[0];
+        throw bad(`${e?.instancePath || 'value'} ${e?.message ?? 'is invalid'}`);
+      }
+      return deepFreeze(structuredClone(value));
+    }
   }
 }
 
-function readFile(path: string): Map<OptionName, Raw> {
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object') {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+function readFile(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -103,49 +165,68 @@ function readFile(path: string): Map<OptionName, Raw> {
   } catch (e) {
     throw new ConfigError(`config file ${path}: ${(e as Error).message}`);
   }
-  if (doc === null || doc === undefined) return new Map();
+  if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${path}: must be a mapping of option names to values`);
-  const out = new Map<OptionName, Raw>();
-  for (const [key, value] of Object.entries(doc)) {
-    if (!(key in OPTIONS) || key === 'config') throw new ConfigError(`config file ${path}: unknown key "${key}"`);
-    out.set(key as OptionName, { value, source: `config file ${path}: ${key}` });
-  }
-  return out;
+  return doc as Record<string, unknown>;
 }
 
-/** Loads the configuration. `env` and `argv` are parameters so tests never touch the real process state. */
-export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): { config: Config; positional: string[]; help: boolean } {
-  const { flags, positional, help } = parseFlags(argv);
-  const fromEnv = new Map<OptionName, Raw>();
-  for (const name of NAMES) {
-    const v = env[envName(name)];
-    if (v !== undefined && v !== '') fromEnv.set(name, { value: v, source: `environment ${envName(name)}` });
+/** Loads the configuration of `spec`. `argv` and `env` are parameters so tests never touch the real process state. */
+export function loadConfig<const S extends ConfigSpec>(spec: S, opts: LoadOptions): Loaded<S> {
+  const prefix = opts.prefix ?? 'CROWSNEST';
+  const platform = opts.platform ?? spec;
+  const ignored: string[] = [];
+  const { flags, positional, help } = parseFlags(spec, opts.argv);
+
+  const fromEnv = new Map<string, Raw>();
+  const envOf = new Map(Object.keys(platform).map((n) => [envName(n, prefix), n]));
+  for (const [variable, value] of Object.entries(opts.env)) {
+    if (!variable.startsWith(`${prefix}_`) || value === undefined) continue;
+    const name = envOf.get(variable);
+    if (name === undefined) throw new ConfigError(`unknown environment variable ${variable}: no option is named so (see --help)`);
+    if (!(name in spec)) ignored.push(variable);
+    else if (spec[name]!.type === 'json') throw new ConfigError(`environment ${variable}: ${name} is a structured option; set it in the config file`);
+    else if (value !== '') fromEnv.set(name, { value, source: `environment ${variable}` });
   }
-  const configPath = flags.get('config') ?? fromEnv.get('config');
-  const fromFile = configPath ? readFile(String(configPath.value)) : new Map<OptionName, Raw>();
+
+  const configPath = 'config' in spec ? (flags.get('config') ?? fromEnv.get('config')) : undefined;
+  const fromFile = new Map<string, Raw>();
+  if (configPath !== undefined) {
+    const path = String(configPath.value);
+    for (const [key, value] of Object.entries(readFile(path))) {
+      if (!(key in platform) || key === 'config') throw new ConfigError(`config file ${path}: unknown key "${key}"`);
+      if (!(key in spec)) ignored.push(`${path}: ${key}`);
+      else fromFile.set(key, { value, source: `config file ${path}: ${key}` });
+    }
+  }
+
   const result: Record<string, unknown> = {};
-  for (const name of NAMES) {
+  for (const [name, option] of Object.entries(spec)) {
     const raw = flags.get(name) ?? fromEnv.get(name) ?? fromFile.get(name);
-    result[name] = raw === undefined ? (OPTIONS[name] as OptionSpec).default : coerce(name, raw);
+    result[name] = raw === undefined ? option.default : coerce(option, raw);
   }
-  return { config: Object.freeze(result) as Config, positional, help };
+  const problems = crossFieldProblems(result, spec);
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  return { config: Object.freeze(result) as ConfigOf<S>, positional, help, ignored };
 }
 
-/** A `--help` text generated from the option table, so it never drifts from what is accepted. */
-export function optionsHelp(): string {
-  return NAMES.map((name) => {
-    const spec: OptionSpec = OPTIONS[name];
-    const def = spec.default === undefined ? '' : ` (default: ${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)})`;
-    return `  --${flagName(name)} <${spec.type}>\n      ${spec.doc}${def}\n      env ${envName(name)}`;
-  }).join('\n');
+/** A `--help` text generated from the spec, so it never drifts from what is accepted. */
+export function optionsHelp(spec: ConfigSpec, prefix = 'CROWSNEST'): string {
+  return Object.entries(spec)
+    .map(([name, option]) => {
+      const def = option.default === undefined ? '' : ` (default: ${Array.isArray(option.default) ? option.default.join(',') : JSON.stringify(option.default)})`;
+      const choices = option.type === 'string' && option.choices ? ` One of: ${option.choices.join(', ')}.` : '';
+      if (option.type === 'json') return `  ${name} (config file only)\n      ${option.doc}${def}`;
+      return `  --${flagName(name)} <${option.type}>\n      ${option.doc}${choices}${def}\n      env ${envName(name, prefix)}`;
+    })
+    .join('\n');
 }
 
 /** The config with secrets masked, for the startup log line. */
-export function redacted(config: Config): Record<string, unknown> {
+export function redacted(spec: ConfigSpec, config: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of NAMES) {
+  for (const [name, option] of Object.entries(spec)) {
     const v = config[name];
-    out[name] = (OPTIONS[name] as OptionSpec).secret && v !== undefined ? '<redacted>' : v;
+    out[name] = option.secret && v !== undefined ? '<redacted>' : v;
   }
   return out;
 }

@@ -1,40 +1,45 @@
 /**
- * Every configuration option of every role, in one table.
+ * Every option of the platform's roles, in groups that roles combine into their config section:
  *
- * Each option has a flag (`--data-dir`), an environment variable (`CROWSNEST_` + the flag in upper snake case,
- * `CROWSNEST_DATA_DIR`) and a config-file key (the camelCase name, `dataDir`). Precedence: flag > environment >
- * config file > default. `load.ts` validates the merged result once at boot and freezes it; nothing else reads
- * `process.env` or argv.
+ *   PROCESS  every process: listeners, logs, auth          STORAGE  ClickHouse (embedded chDB or a server)
+ *   KAFKA    brokers, security, topics, consumer group     GATEWAY  OTLP receivers and their limits
+ *   WRITER   batching of inserts
+ *
+ * Each option has a flag (`--data-dir`), an environment variable (`CROWSNEST_DATA_DIR`) and a config-file key
+ * (`dataDir`); precedence: flag > environment > config file > default. load.ts validates the merged result once
+ * at boot and freezes it; nothing else reads `process.env` or argv. Roles that come later (the agent, the
+ * metrics adapter) declare their own groups beside their code with the same `OptionSpec` shapes (spec.ts).
  */
-
-export type OptionType = 'string' | 'int' | 'bool' | 'list';
-
-export interface OptionSpec {
-  type: OptionType;
-  doc: string;
-  /** `undefined` means "unset" (the feature is off). */
-  default?: string | number | boolean | readonly string[];
-  min?: number;
-  max?: number;
-  /** Allowed values for strings. */
-  choices?: readonly string[];
-  /** Never printed or logged. */
-  secret?: boolean;
-}
+import type { ConfigOf, ConfigSpec } from './spec.ts';
 
 const MiB = 1024 * 1024;
 
-export const OPTIONS = {
+/** Every process: where it listens, how it logs, who may call it. */
+export const PROCESS = {
   config: { type: 'string', doc: 'Path to a YAML or JSON config file whose keys are the camelCase option names.' },
   host: { type: 'string', default: '127.0.0.1', doc: 'Address every listener binds to (use 0.0.0.0 in containers).' },
-  otlpHttpPort: { type: 'int', default: 4318, min: 0, max: 65535, doc: 'OTLP/HTTP receiver port (0 picks a free port).' },
-  otlpGrpcPort: { type: 'int', default: 4317, min: 0, max: 65535, doc: 'OTLP/gRPC receiver port (0 picks a free port).' },
-  httpPort: { type: 'int', default: 8080, min: 0, max: 65535, doc: 'Query API port (0 picks a free port).' },
+  httpPort: { type: 'int', default: 8080, min: 0, max: 65535, doc: 'HTTP port of every role: /healthz, /readyz, /metrics, and the query API where the query role runs (0 picks a free port).' },
+  logLevel: {
+    type: 'string',
+    default: 'info',
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    doc: 'Log level of the logs on stdout.',
+  },
+  logFormat: {
+    type: 'string',
+    default: 'auto',
+    choices: ['auto', 'json', 'pretty'],
+    doc: 'Log lines: JSON (one object per line, for collectors), pretty (human-readable), or auto: pretty on a terminal, JSON otherwise.',
+  },
   authToken: {
     type: 'list',
     secret: true,
     doc: 'Bearer tokens accepted by ingest and query, comma-separated. Unset: no authentication.',
   },
+} as const satisfies ConfigSpec;
+
+/** ClickHouse: embedded chDB in a data directory, or a server or cluster by URL; retention; insert slots. */
+export const STORAGE = {
   dataDir: { type: 'string', default: './data', doc: 'Directory of the embedded ClickHouse (chDB) data.' },
   clickhouseUrl: {
     type: 'string',
@@ -49,20 +54,6 @@ export const OPTIONS = {
   tracesTtlDays: { type: 'int', default: 7, min: 0, max: 36500, doc: 'Days spans are kept (0 keeps them forever).' },
   logsTtlDays: { type: 'int', default: 7, min: 0, max: 36500, doc: 'Days log records are kept (0 keeps them forever).' },
   metricsTtlDays: { type: 'int', default: 30, min: 0, max: 36500, doc: 'Days metric points are kept (0 keeps them forever).' },
-  maxRequestBytes: {
-    type: 'int',
-    default: 16 * MiB,
-    min: 1024,
-    doc: 'Largest accepted request body, before and after decompression; larger gets 413.',
-  },
-  queueMaxBytes: {
-    type: 'int',
-    default: 256 * MiB,
-    min: 1024,
-    doc: 'Bytes of accepted-but-unwritten requests held in memory; beyond it receivers answer 503 + Retry-After.',
-  },
-  batchMaxRows: { type: 'int', default: 100_000, min: 1, doc: 'A table batch is inserted once it holds this many rows.' },
-  batchMaxAgeMs: { type: 'int', default: 1000, min: 1, doc: 'A table batch is inserted once its oldest row is this old.' },
   insertConcurrency: {
     type: 'int',
     default: 2,
@@ -70,12 +61,10 @@ export const OPTIONS = {
     max: 64,
     doc: 'Inserts into ClickHouse that run at once. Embedded, each runs on a chDB connection of its own, so queries never wait behind them.',
   },
-  kafkaBatchMaxAgeMs: {
-    type: 'int',
-    default: 5000,
-    min: 1,
-    doc: "Kafka writers: a partition's batch is inserted once its oldest message is this old, or as soon as the writer has had nothing new on any partition for 200 ms (the load stopped). No client waits on it (Kafka already holds the data), and fewer, bigger inserts cost ClickHouse less.",
-  },
+} as const satisfies ConfigSpec;
+
+/** The Kafka transport between gateways and writers: brokers, security, topics, the consumer group of the writers. */
+export const KAFKA = {
   kafkaBrokers: {
     type: 'list',
     doc: 'Kafka bootstrap brokers (host:port, comma-separated). Set: receivers publish to Kafka and writers consume from it. Unset: the in-process queue.',
@@ -93,32 +82,41 @@ export const OPTIONS = {
   kafkaGroupId: { type: 'string', default: 'crowsnest-writer', doc: 'Consumer group of the writers.' },
   kafkaPartitions: { type: 'int', default: 6, min: 1, max: 10_000, doc: 'Partitions of topics the platform creates (writers scale up to this many).' },
   kafkaReplicationFactor: { type: 'int', default: 1, min: 1, max: 16, doc: 'Replication factor of topics the platform creates (3 in production).' },
-  kafkaCompression: { type: 'string', default: 'gzip', choices: ['gzip', 'none'], doc: 'Compression of produced batches.' },
-  logLevel: {
-    type: 'string',
-    default: 'info',
-    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
-    doc: 'Log level of the JSON logs on stdout.',
+} as const satisfies ConfigSpec;
+
+/** The OTLP receivers (HTTP and gRPC) and what they accept. */
+export const GATEWAY = {
+  otlpHttpPort: { type: 'int', default: 4318, min: 0, max: 65535, doc: 'OTLP/HTTP receiver port (0 picks a free port).' },
+  otlpGrpcPort: { type: 'int', default: 4317, min: 0, max: 65535, doc: 'OTLP/gRPC receiver port (0 picks a free port).' },
+  maxRequestBytes: {
+    type: 'int',
+    default: 16 * MiB,
+    min: 1024,
+    doc: 'Largest accepted request body, before and after decompression; larger gets 413.',
   },
-} as const satisfies Record<string, OptionSpec>;
+  queueMaxBytes: {
+    type: 'int',
+    default: 256 * MiB,
+    min: 1024,
+    doc: 'Bytes of accepted-but-unwritten requests held in memory; beyond it receivers answer 503 + Retry-After.',
+  },
+  kafkaCompression: { type: 'string', default: 'gzip', choices: ['gzip', 'none'], doc: 'Compression of produced batches.' },
+} as const satisfies ConfigSpec;
 
-export type OptionName = keyof typeof OPTIONS;
+/** How writers batch rows into ClickHouse inserts. */
+export const WRITER = {
+  batchMaxRows: { type: 'int', default: 100_000, min: 1, doc: 'A table batch is inserted once it holds this many rows.' },
+  batchMaxAgeMs: { type: 'int', default: 1000, min: 1, doc: 'A table batch is inserted once its oldest row is this old.' },
+  kafkaBatchMaxAgeMs: {
+    type: 'int',
+    default: 5000,
+    min: 1,
+    doc: "Kafka writers: a partition's batch is inserted once its oldest message is this old, or as soon as the writer has had nothing new on any partition for 200 ms (the load stopped). No client waits on it (Kafka already holds the data), and fewer, bigger inserts cost ClickHouse less.",
+  },
+} as const satisfies ConfigSpec;
 
-type ValueOf<T extends OptionType> = T extends 'int' ? number : T extends 'bool' ? boolean : T extends 'list' ? readonly string[] : string;
+/** Every option of the roles in this file: a process refuses `CROWSNEST_*` variables and file keys outside it. */
+export const ALL_OPTIONS = { ...PROCESS, ...STORAGE, ...KAFKA, ...GATEWAY, ...WRITER } as const satisfies ConfigSpec;
 
-type Spec<K extends OptionName> = (typeof OPTIONS)[K];
-
-/** The validated, frozen configuration. Options without a default are `undefined` when unset. */
-export type Config = {
-  readonly [K in OptionName]: Spec<K> extends { default: unknown } ? ValueOf<Spec<K>['type']> : ValueOf<Spec<K>['type']> | undefined;
-};
-
-/** `dataDir` → `data-dir`. */
-export function flagName(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/** `dataDir` → `CROWSNEST_DATA_DIR`. */
-export function envName(name: string): string {
-  return `CROWSNEST_${flagName(name).replace(/-/g, '_').toUpperCase()}`;
-}
+/** The configuration of the all-in-one process (`crowsnest start`), which every role's config is a part of. */
+export type Config = ConfigOf<typeof ALL_OPTIONS>;

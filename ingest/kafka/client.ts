@@ -3,18 +3,22 @@
  * Also creates the platform's topics (per signal, plus the dead-letter topic) when they do not exist.
  */
 import { readFileSync } from 'node:fs';
-import { Kafka, type KafkaConfig, type SASLOptions, logLevel } from 'kafkajs';
+import { Kafka, type KafkaConfig as KafkaJsConfig, type SASLOptions, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { Config } from '#config/options.ts';
+import type { KAFKA } from '#config/options.ts';
+import type { ConfigOf } from '#config/spec.ts';
 import type { Signal } from '#otlp/rows.ts';
 import { installGzipCodec } from './gzip.ts';
+
+/** The Kafka options every Kafka-using role has. */
+export type KafkaConfig = ConfigOf<typeof KAFKA>;
 
 export interface Topics {
   bySignal: Record<Signal, string>;
   dlq: string;
 }
 
-export function topicsOf(config: Config): Topics {
+export function topicsOf(config: KafkaConfig): Topics {
   return {
     bySignal: { traces: config.kafkaTopicSpans, logs: config.kafkaTopicLogs, metrics: config.kafkaTopicMetrics },
     dlq: config.kafkaTopicDlq,
@@ -25,21 +29,28 @@ export function signalOfTopic(topics: Topics, topic: string): Signal | undefined
   return (Object.keys(topics.bySignal) as Signal[]).find((s) => topics.bySignal[s] === topic);
 }
 
-function sasl(config: Config): SASLOptions | undefined {
-  if (config.kafkaSaslMechanism === undefined) return undefined;
-  if (config.kafkaSaslUsername === undefined || config.kafkaSaslPassword === undefined) {
-    throw new Error('--kafka-sasl-mechanism needs --kafka-sasl-username and --kafka-sasl-password');
+/** SASL settings; the config loader already checked that mechanism, user and password come together. */
+function sasl(config: KafkaConfig): SASLOptions | undefined {
+  const { kafkaSaslMechanism: mechanism, kafkaSaslUsername: username = '', kafkaSaslPassword: password = '' } = config;
+  switch (mechanism) {
+    case undefined:
+      return undefined;
+    case 'plain':
+      return { mechanism, username, password };
+    case 'scram-sha-256':
+      return { mechanism, username, password };
+    case 'scram-sha-512':
+      return { mechanism, username, password };
   }
-  return { mechanism: config.kafkaSaslMechanism as 'plain', username: config.kafkaSaslUsername, password: config.kafkaSaslPassword };
 }
 
-export function createKafka(config: Config, role: string, log: Logger): Kafka {
+export function createKafka(config: KafkaConfig, role: string, log: Logger): Kafka {
   const brokers = config.kafkaBrokers;
   if (!brokers || brokers.length === 0) throw new Error('Kafka is not configured (--kafka-brokers)');
   const klog = log.child({ component: 'kafkajs' });
   const ssl = config.kafkaTls ? (config.kafkaTlsCaFile ? { ca: [readFileSync(config.kafkaTlsCaFile, 'utf8')] } : true) : undefined;
   const saslOptions = sasl(config);
-  const kafkaConfig: KafkaConfig = {
+  const kafkaConfig: KafkaJsConfig = {
     clientId: `${config.kafkaClientId}-${role}`,
     brokers: [...brokers],
     connectionTimeout: 3000,

@@ -5,7 +5,9 @@
  * - Kafka transport: acknowledged by the brokers (acks = all).
  * A full pipeline fails fast with a retryable result instead of queueing without bound.
  */
+import { ServiceKey } from '#core/role.ts';
 import type { DecodedRequest, RequestCounts, Signal } from '#otlp/rows.ts';
+import type { BatchWriter } from './writer.ts';
 
 /** Whether the request was decoded into rows, rather than only validated. */
 export function hasRows(decoded: DecodedRequest | RequestCounts): decoded is DecodedRequest {
@@ -38,3 +40,6 @@ export interface Transport {
   /** Stops taking new requests and waits for the ones in flight. */
   close(): Promise<void>;
 }
+
+/** The in-process batch writer, provided by the writer role when there is no Kafka, fed by the gateway. */
+export const BATCH_WRITER = new ServiceKey<BatchWriter>('batch-writer');

@@ -25,7 +25,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(name: string, opts: { authTokens?: string[]; isReady?: () => boolean } = {}): Promise<Harness> {
+export async function startHarness(name: string, opts: { authTokens?: string[]; notReady?: () => string | undefined } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), `crowsnest-query-${name}-`));
   const database = `q_${name}_${process.pid}_${Date.now().toString(36)}`;
   const store = createStore({ dataDir: dir, database });
@@ -36,7 +36,7 @@ export async function startHarness(name: string, opts: { authTokens?: string[]; 
     authTokens: opts.authTokens,
     log: silentLogger(),
     metrics: createMetrics(),
-    isReady: opts.isReady ?? (() => true),
+    notReady: opts.notReady ?? (() => undefined),
   });
   return {
     store,

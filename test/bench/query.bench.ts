@@ -195,7 +195,7 @@ export async function run(opts: QueryBenchOptions = {}): Promise<BenchResult[]> 
     const [counts] = await store.rows<{ spans: string; logs: string }>(
       sql`SELECT (SELECT count() FROM ${ident(DB)}.otel_traces) AS spans, (SELECT count() FROM ${ident(DB)}.otel_logs) AS logs`,
     );
-    const app = await buildQueryApp({ store, log, metrics: createMetrics(), isReady: () => true });
+    const app = await buildQueryApp({ store, log, metrics: createMetrics(), notReady: () => undefined });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const addr = app.server.address();
     const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;

@@ -5,8 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Platform, startPlatform } from '../../ingest/cli/platform.ts';
-import { loadConfig } from '#config/load.ts';
+import { type Platform, loadCommandConfig, startPlatform } from '../../ingest/cli/platform.ts';
 import { silentLogger } from '#core/log.ts';
 
 export interface TestPlatform extends Platform {
@@ -19,11 +18,12 @@ export interface TestPlatform extends Platform {
 
 export async function startTestPlatform(flags: string[] = []): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'crowsnest-e2e-'));
-  const { config } = loadConfig(
+  const { config } = loadCommandConfig(
+    'start',
     ['--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--http-port', '0', '--batch-max-age-ms', '50', ...flags],
     {},
   );
-  const platform = await startPlatform(config, silentLogger());
+  const platform = await startPlatform('start', config, silentLogger());
   return {
     ...platform,
     dataDir,

@@ -1,5 +1,5 @@
 /**
- * Optional bearer-token authentication for the whole query app (tokens from config; none configured = off).
+ * Optional bearer-token authentication for the whole HTTP app of a process (query API; health stays open) (tokens from config; none configured = off).
  *
  * Routes that set `config: { public: true }` stay open: the kubelet probes (/healthz, /readyz), the OpenAPI
  * document (it describes the API, not the data) and the platform's own /metrics. /metrics is open on purpose:
@@ -10,8 +10,8 @@
  */
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { authEnabled, tokenMatches } from '#core/auth.ts';
-import { AppError } from '#core/errors.ts';
+import { authEnabled, tokenMatches } from './auth.ts';
+import { AppError } from './errors.ts';
 
 export interface AuthOptions {
   /** Accepted bearer tokens; undefined or empty turns authentication off. */
@@ -43,4 +43,4 @@ const auth: FastifyPluginCallback<AuthOptions> = (app, opts, done) => {
 };
 
 /** Wrapped with fastify-plugin so the hook covers every route of the app, not only this plugin's scope. */
-export const authPlugin = fp(auth, { name: 'crowsnest-query-auth', fastify: '5.x' });
+export const authPlugin = fp(auth, { name: 'crowsnest-http-auth', fastify: '5.x' });

@@ -1,20 +1,22 @@
 /**
  * Process health for kubelet probes and the platform's own Prometheus metrics. All public (see plugins/auth.ts).
  * - /healthz: 200 while the process runs (liveness).
- * - /readyz: 200 once migrations ran and the receivers listen (`isReady`), else 503 (readiness).
+ * - /readyz: 200 once every role of the process started and says it is ready, else 503 with the reason
+ *   (readiness: the kubelet stops routing to a process whose Kafka consumer crashed, say).
  * - /metrics: the platform registry in Prometheus text format.
  */
 import type { FastifyPluginCallback } from 'fastify';
-import type { PlatformMetrics } from '#core/metrics.ts';
+import type { PlatformMetrics } from './metrics.ts';
 
 export interface HealthOptions {
   metrics: PlatformMetrics;
-  isReady: () => boolean;
+  /** Undefined while ready, else why not. */
+  notReady: () => string | undefined;
 }
 
 const status = {
   type: 'object',
-  properties: { status: { type: 'string' } },
+  properties: { status: { type: 'string' }, reason: { type: 'string' } },
   required: ['status'],
 } as const;
 
@@ -31,12 +33,15 @@ export const healthRoutes: FastifyPluginCallback<HealthOptions> = (app, opts, do
       config,
       schema: {
         tags: ['health'],
-        summary: 'Readiness: 200 once migrations ran and the receivers listen, 503 before.',
+        summary: 'Readiness: 200 once every role started and is ready; 503 with the reason otherwise.',
         security: [],
         response: { 200: status, 503: status },
       },
     },
-    (_req, reply) => (opts.isReady() ? reply.send({ status: 'ready' }) : reply.status(503).send({ status: 'not ready' })),
+    (_req, reply) => {
+      const reason = opts.notReady();
+      return reason === undefined ? reply.send({ status: 'ready' }) : reply.status(503).send({ status: 'not ready', reason });
+    },
   );
   app.get(
     '/metrics',

@@ -1,5 +1,5 @@
 /**
- * Request duration of the query API, on the platform's registry: `crowsnest_query_request_seconds` by route
+ * Request duration on the HTTP port of every role, on the platform's registry: `crowsnest_http_request_seconds` by route
  * template, method and status class. Labels stay low-cardinality: the route template, never the URL.
  */
 import type { FastifyPluginCallback } from 'fastify';
@@ -10,7 +10,7 @@ export interface RequestMetricsOptions {
   registry: Registry;
 }
 
-const NAME = 'crowsnest_query_request_seconds';
+const NAME = 'crowsnest_http_request_seconds';
 
 function histogram(registry: Registry): Histogram<'route' | 'method' | 'status'> {
   // One registry may serve several app instances (tests, a restart of the HTTP layer): register once.
@@ -18,7 +18,7 @@ function histogram(registry: Registry): Histogram<'route' | 'method' | 'status'>
   if (existing) return existing as Histogram<'route' | 'method' | 'status'>;
   return new Histogram({
     name: NAME,
-    help: 'Query API request duration.',
+    help: 'HTTP request duration on the process HTTP port (query API, health, metrics).',
     labelNames: ['route', 'method', 'status'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
@@ -35,4 +35,4 @@ const requestMetrics: FastifyPluginCallback<RequestMetricsOptions> = (app, opts,
   done();
 };
 
-export const requestMetricsPlugin = fp(requestMetrics, { name: 'crowsnest-query-request-metrics', fastify: '5.x' });
+export const requestMetricsPlugin = fp(requestMetrics, { name: 'crowsnest-http-request-metrics', fastify: '5.x' });

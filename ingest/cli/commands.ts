@@ -1,0 +1,72 @@
+/**
+ * The `crowsnest` commands: which roles each runs, and so which options it takes. This is the composition root,
+ * the only code that imports roles (lint: .eslint.boundaries.js).
+ *
+ *   start     writer → pipeline monitor → query → gateway, in one process (the writer first: the gateway feeds
+ *             it in-process; the monitor before the query API that reports it)
+ *   gateway   the gateway alone (needs Kafka)
+ *   writer    the writer (needs Kafka); with embedded chDB also the query API, since chDB binds its data
+ *             directory to one process
+ *   query     the query API and the pipeline monitor (needs --clickhouse-url)
+ *
+ * A command's options are the union of its roles' sections and the options every process has; which of its
+ * roles run can depend on the config (the writer's query API), so the spec is the union of all it may run.
+ */
+import { PROCESS } from '#config/options.ts';
+import type { ConfigSpec } from '#config/spec.ts';
+import { type Role, RoleError } from '#core/role.ts';
+import { pipelineMonitorRole } from '../kafka/monitor-role.ts';
+import { writerRole } from '../pipeline/role.ts';
+import { gatewayRole } from '../receivers/role.ts';
+import { queryRole } from '../../query/role.ts';
+
+export interface Command {
+  summary: string;
+  options: ConfigSpec;
+  /** The roles to run, in start order, for a loaded config; a RoleError when the combination cannot work. */
+  roles(config: Readonly<Record<string, unknown>>): Role[];
+}
+
+const kafkaOn = (c: Readonly<Record<string, unknown>>) => ((c['kafkaBrokers'] as readonly string[] | undefined)?.length ?? 0) > 0;
+const embedded = (c: Readonly<Record<string, unknown>>) => c['clickhouseUrl'] === undefined;
+
+const spec = (...roles: Role[]): ConfigSpec => Object.assign({}, PROCESS, ...roles.map((r) => r.options)) as ConfigSpec;
+
+const roles = (...list: Role[]) => list;
+
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  start: {
+    summary: 'All in one process: OTLP receivers, writers and the query API (embedded chDB; Kafka only if configured).',
+    options: spec(...roles(writerRole, pipelineMonitorRole, queryRole, gatewayRole)),
+    roles: () => roles(writerRole, pipelineMonitorRole, queryRole, gatewayRole),
+  },
+  gateway: {
+    summary: 'OTLP receivers publishing to Kafka (needs --kafka-brokers).',
+    options: spec(...roles(gatewayRole)),
+    roles: (c) => {
+      if (!kafkaOn(c)) throw new RoleError('the gateway role on its own needs Kafka (--kafka-brokers); without Kafka, run `crowsnest start`');
+      return roles(gatewayRole);
+    },
+  },
+  writer: {
+    summary: 'Kafka consumer writing to ClickHouse (needs --kafka-brokers); with embedded chDB it also serves the query API.',
+    options: spec(...roles(writerRole, pipelineMonitorRole, queryRole)),
+    roles: (c) => {
+      if (!kafkaOn(c)) throw new RoleError('the writer role on its own needs Kafka (--kafka-brokers); without Kafka, run `crowsnest start`');
+      return embedded(c) ? roles(writerRole, pipelineMonitorRole, queryRole) : roles(writerRole, pipelineMonitorRole);
+    },
+  },
+  query: {
+    summary: 'The query API (needs --clickhouse-url: embedded chDB is served by the writer process).',
+    options: spec(...roles(pipelineMonitorRole, queryRole)),
+    roles: (c) => {
+      if (embedded(c)) {
+        throw new RoleError('with embedded chDB the query role runs inside the writer process (`crowsnest writer` or `crowsnest start`); use --clickhouse-url to run it apart');
+      }
+      return roles(pipelineMonitorRole, queryRole);
+    },
+  },
+};
+
+/** Every option of every command: environment variables and file keys outside it are typos. */
+export const PLATFORM_OPTIONS: ConfigSpec = Object.assign({}, ...Object.values(COMMANDS).map((c) => c.options)) as ConfigSpec;

@@ -1,0 +1,28 @@
+/**
+ * The pipeline monitor role: reports the ingest pipeline's state to the process (`PIPELINE_STATUS`, which the
+ * query API serves at /api/v1/pipeline). With Kafka it polls the writer group's lag (lag.ts), so a query process
+ * of a split deployment reports the whole pipeline; without Kafka the pipeline is the in-process queue.
+ */
+import { KAFKA } from '#config/options.ts';
+import { defineRole } from '#core/role.ts';
+import { PIPELINE_STATUS } from '#core/services.ts';
+import { LagMonitor } from './lag.ts';
+import { kafkaOf } from './shared.ts';
+
+export const pipelineMonitorRole = defineRole({
+  name: 'pipeline-monitor',
+  summary: 'Reports the ingest pipeline (Kafka lag and rates) to the query API.',
+  options: KAFKA,
+  async start(ctx) {
+    const resources = kafkaOf(ctx);
+    if (resources === undefined) {
+      ctx.services.provide(PIPELINE_STATUS, () => ({ transport: 'in-process' }));
+      return { close: async () => {} };
+    }
+    const { kafka, metrics, topics } = await resources;
+    const monitor = new LagMonitor(kafka, ctx.config.kafkaGroupId, topics, metrics, ctx.log);
+    monitor.start();
+    ctx.services.provide(PIPELINE_STATUS, () => monitor.snapshot());
+    return { close: () => monitor.close() };
+  },
+});
