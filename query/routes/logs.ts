@@ -5,57 +5,31 @@
 import type { FastifyPluginCallback } from 'fastify';
 import { AppError } from '#core/errors.ts';
 import type { Store } from '#storage/client.ts';
+import type { LogBucket, LogHistogramQuery, LogHistogramResponse, LogRecord, LogSearchQuery, LogSearchResponse } from '../contract.ts';
 import { parseAttrFilters, parseSeverity, parseTraceId } from '../params/filters.ts';
 import { resolveRange, resolveStepMs } from '../params/time.ts';
 import { runQuery, trimToLimit } from '../run.ts';
-import { ATTRIBUTES_DESCRIPTION, attributes, errorResponses, iso, limitParam, nanos, repeatable, timeRangeParams } from '../schemas.ts';
+import { TARGET_BUCKETS, logHistogramSchema, logSearchSchema } from '../schemas/logs.ts';
 import { type LogCursor, type LogFilters, type LogSearch, logHistogramSql, logSearchSql } from '../sql/logs.ts';
+
+export { TARGET_BUCKETS };
 
 export interface LogRouteOptions {
   store: Store;
 }
 
-export interface LogFilterParams {
-  start?: string;
-  end?: string;
-  service?: string;
-  severity?: string;
-  traceId?: string;
-  attr?: string[];
-  q?: string;
+/** The filters both log routes take. */
+export type LogFilterParams = Pick<LogSearchQuery & LogHistogramQuery, 'start' | 'end' | 'service' | 'severity' | 'traceId' | 'attr' | 'q'>;
+
+interface LogSearchRoute {
+  Querystring: LogSearchQuery;
+  Reply: { 200: LogSearchResponse };
 }
 
-export interface LogSearchParams extends LogFilterParams {
-  limit: number;
-  cursor?: string;
+interface LogHistogramRoute {
+  Querystring: LogHistogramQuery;
+  Reply: { 200: LogHistogramResponse };
 }
-
-export interface LogHistogramParams extends LogFilterParams {
-  bucket?: string;
-  by?: 'severity';
-}
-
-/** Buckets a histogram aims for when no bucket width is given. */
-export const TARGET_BUCKETS = 120;
-
-const filterParams = {
-  ...timeRangeParams,
-  service: { type: 'string', maxLength: 1024, description: 'ServiceName.' },
-  severity: {
-    type: 'string',
-    maxLength: 16,
-    description: 'Minimum severity: a SeverityNumber 1-24 or TRACE, DEBUG, INFO, WARN, ERROR, FATAL (case-insensitive).',
-  },
-  traceId: { type: 'string', pattern: '^[0-9a-fA-F]{32}$', description: 'Records of this trace only.' },
-  attr: repeatable('key=value: the record or its resource has this attribute value.'),
-  q: {
-    type: 'string',
-    maxLength: 1000,
-    description:
-      'Full text: each word must appear as a whole word in the body, and the text as a whole must appear in it. ' +
-      'Case-insensitive for ASCII letters (as the body index, built on lower(Body)).',
-  },
-} as const;
 
 export function toLogFilters(q: LogFilterParams, nowMs: number): LogFilters {
   return {
@@ -79,140 +53,26 @@ export function decodeCursor(raw: string): LogCursor {
   return { tsNs: BigInt(m[1]!), hash: m[2]! };
 }
 
-export function toLogSearch(q: LogSearchParams, nowMs: number): LogSearch {
+export function toLogSearch(q: LogSearchQuery, nowMs: number): LogSearch {
   return { ...toLogFilters(q, nowMs), limit: q.limit, cursor: q.cursor === undefined ? undefined : decodeCursor(q.cursor) };
 }
 
-const logRecord = {
-  type: 'object',
-  properties: {
-    timeUnixNano: nanos('Record time, nanoseconds since the epoch.'),
-    time: iso('Record time'),
-    traceId: { type: 'string' },
-    spanId: { type: 'string' },
-    traceFlags: { type: 'integer' },
-    severityText: { type: 'string' },
-    severityNumber: { type: 'integer' },
-    serviceName: { type: 'string' },
-    body: { type: 'string', description: 'The body in its stored string form.' },
-    eventName: { type: 'string' },
-    attributes,
-    resource: { type: 'object', properties: { attributes, schemaUrl: { type: 'string' } }, required: ['attributes', 'schemaUrl'] },
-    scope: {
-      type: 'object',
-      properties: { name: { type: 'string' }, version: { type: 'string' }, attributes, schemaUrl: { type: 'string' } },
-      required: ['name', 'version', 'attributes', 'schemaUrl'],
-    },
-  },
-  required: [
-    'timeUnixNano',
-    'time',
-    'traceId',
-    'spanId',
-    'traceFlags',
-    'severityText',
-    'severityNumber',
-    'serviceName',
-    'body',
-    'eventName',
-    'attributes',
-    'resource',
-    'scope',
-  ],
-} as const;
-
-interface LogRow {
-  timeUnixNano: string;
-  rowHash: string;
-}
+/** A record as the search SQL selects it: the schema's fields and the row hash the cursor is made of (not serialized). */
+type LogRow = LogRecord & { rowHash: string };
 
 export const logRoutes: FastifyPluginCallback<LogRouteOptions> = (app, { store }, done) => {
-  app.get<{ Querystring: LogSearchParams }>(
-    '/logs',
-    {
-      schema: {
-        tags: ['logs'],
-        summary: 'Search log records; newest first.',
-        description: `Pass \`nextCursor\` back as \`cursor\` (with the same filters) for the next page. ${ATTRIBUTES_DESCRIPTION}`,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            ...filterParams,
-            limit: limitParam(1000, 100, 'records'),
-            cursor: { type: 'string', maxLength: 128, description: 'The `nextCursor` of the previous page.' },
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              logs: { type: 'array', items: logRecord },
-              nextCursor: { type: 'string', description: 'Present when more records match.' },
-            },
-            required: ['logs'],
-          },
-          ...errorResponses,
-        },
-      },
-    },
-    async (req) => {
-      const s = toLogSearch(req.query, Date.now());
-      const logs = await runQuery<LogRow>(store, logSearchSql(store.database, s));
-      if (!trimToLimit(logs, s.limit)) return { logs };
-      return { logs, nextCursor: encodeCursor(logs[logs.length - 1]!) };
-    },
-  );
+  app.get<LogSearchRoute>('/logs', { schema: logSearchSchema }, async (req) => {
+    const s = toLogSearch(req.query, Date.now());
+    const logs = await runQuery<LogRow>(store, logSearchSql(store.database, s));
+    if (!trimToLimit(logs, s.limit)) return { logs };
+    return { logs, nextCursor: encodeCursor(logs[logs.length - 1]!) };
+  });
 
-  app.get<{ Querystring: LogHistogramParams }>(
-    '/logs/histogram',
-    {
-      schema: {
-        tags: ['logs'],
-        summary: 'Log record counts per time bucket, every bucket of the range present.',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            ...filterParams,
-            bucket: {
-              type: 'string',
-              maxLength: 32,
-              description: `Bucket width: a duration (10s, 5m, 1h) or seconds. Default: chosen for about ${TARGET_BUCKETS} buckets. At most 11000 buckets.`,
-            },
-            by: { type: 'string', enum: ['severity'], description: 'Also count per severity class (TRACE … FATAL, UNSPECIFIED).' },
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              bucketMs: { type: 'integer', description: 'Bucket width in milliseconds; buckets are aligned to the epoch.' },
-              buckets: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    t: { type: 'integer', description: 'Bucket start, epoch milliseconds.' },
-                    count: { type: 'integer' },
-                    bySeverity: { type: 'object', additionalProperties: { type: 'integer' }, description: 'With by=severity.' },
-                  },
-                  required: ['t', 'count'],
-                },
-              },
-            },
-            required: ['bucketMs', 'buckets'],
-          },
-          ...errorResponses,
-        },
-      },
-    },
-    async (req) => {
-      const f = toLogFilters(req.query, Date.now());
-      const bucketMs = resolveStepMs('bucket', req.query.bucket, f.range, TARGET_BUCKETS);
-      const buckets = await runQuery<unknown>(store, logHistogramSql(store.database, f, bucketMs, req.query.by === 'severity'));
-      return { bucketMs, buckets };
-    },
-  );
+  app.get<LogHistogramRoute>('/logs/histogram', { schema: logHistogramSchema }, async (req) => {
+    const f = toLogFilters(req.query, Date.now());
+    const bucketMs = resolveStepMs('bucket', req.query.bucket, f.range, TARGET_BUCKETS);
+    const buckets = await runQuery<LogBucket>(store, logHistogramSql(store.database, f, bucketMs, req.query.by === 'severity'));
+    return { bucketMs, buckets };
+  });
   done();
 };

@@ -1,27 +1,21 @@
 /**
  * GET /api/v1/pipeline: the ingest pipeline's state as the composition root reports it (transport, Kafka
- * consumer lag per topic and partition, produce/consume rates; see ingest/kafka/lag.ts). The shape belongs to
- * the reporter, so the response schema only promises an object.
+ * consumer lag per topic and partition, produce/consume rates). Its shape is the shared contract in
+ * #core/pipeline-status.ts, which the producer (ingest/kafka/lag.ts) is typed by and the answer serializes through.
  */
 import type { FastifyPluginCallback } from 'fastify';
-import { errorResponses } from '../schemas.ts';
+import type { PipelineResponse } from '../contract.ts';
+import { pipelineSchema } from '../schemas/pipeline.ts';
 
 export interface PipelineRouteOptions {
-  pipeline: () => object;
+  pipeline: () => PipelineResponse;
+}
+
+interface PipelineRoute {
+  Reply: { 200: PipelineResponse };
 }
 
 export const pipelineRoutes: FastifyPluginCallback<PipelineRouteOptions> = (app, { pipeline }, done) => {
-  app.get(
-    '/pipeline',
-    {
-      schema: {
-        tags: ['pipeline'],
-        summary: 'Ingest pipeline state: transport, Kafka consumer lag per topic/partition, produce and consume rates.',
-        querystring: { type: 'object', additionalProperties: false, properties: {} },
-        response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
-      },
-    },
-    (_req, reply) => reply.send(pipeline()),
-  );
+  app.get<PipelineRoute>('/pipeline', { schema: pipelineSchema }, () => pipeline());
   done();
 };

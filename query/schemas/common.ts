@@ -1,6 +1,12 @@
 /**
- * JSON schemas shared by the routes. They validate input (fastify/ajv), drive response serialization
- * (fast-json-stringify writes only the declared properties, fast) and become the OpenAPI document.
+ * JSON schema fragments shared by the routes' schemas (query/schemas/*.ts). Those schemas validate input
+ * (fastify/ajv), drive response serialization (fast-json-stringify writes only the declared properties, fast),
+ * become the OpenAPI document, and are the source of the API's TypeScript types (query/contract.ts).
+ *
+ * Rules that keep the derived types exact: every fragment is a literal `as const` (helpers return one), and a
+ * response object lists its properties with `additionalProperties: false` (the serializer drops anything else
+ * anyway; without it the type would carry an index signature of `unknown`). No runtime imports: the UI
+ * type-checks these modules.
  */
 
 export const ATTRIBUTES_DESCRIPTION =
@@ -31,17 +37,26 @@ export const limitParam = (max: number, dflt: number, what: string) =>
 export const repeatable = (description: string) =>
   ({ type: 'array', items: { type: 'string', maxLength: 8192 }, maxItems: 20, description: `${description} Repeatable.` }) as const;
 
+/** The one error shape of the API (#core/errors.ts writes it). */
 export const errorBody = {
   type: 'object',
+  additionalProperties: false,
   properties: {
     error: {
       type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', description: 'Stable error code: BAD_REQUEST, UNAUTHORIZED, NOT_FOUND, OVERLOADED, UNAVAILABLE, …' },
+        message: { type: 'string', description: 'What was wrong, for 4xx; a generic text for 5xx.' },
+      },
       required: ['code', 'message'],
     },
   },
   required: ['error'],
 } as const;
+
+/** A query string without parameters (unknown ones are refused). */
+export const noParams = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 /** Error responses every API route can give. */
 export const errorResponses = {
@@ -52,6 +67,7 @@ export const errorResponses = {
 
 export const span = {
   type: 'object',
+  additionalProperties: false,
   properties: {
     traceId: { type: 'string', description: '32 lowercase hex characters.' },
     spanId: { type: 'string', description: '16 lowercase hex characters.' },
@@ -65,16 +81,23 @@ export const span = {
     durationNano: nanos('Duration in nanoseconds, as a decimal string.'),
     status: {
       type: 'object',
+      additionalProperties: false,
       properties: { code: { type: 'string', description: 'Unset | Ok | Error' }, message: { type: 'string' } },
       required: ['code', 'message'],
     },
     attributes,
-    resource: { type: 'object', properties: { attributes }, required: ['attributes'] },
-    scope: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' } }, required: ['name', 'version'] },
+    resource: { type: 'object', additionalProperties: false, properties: { attributes }, required: ['attributes'] },
+    scope: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { name: { type: 'string' }, version: { type: 'string' } },
+      required: ['name', 'version'],
+    },
     events: {
       type: 'array',
       items: {
         type: 'object',
+        additionalProperties: false,
         properties: { timeUnixNano: nanos('Event time, nanoseconds since the epoch.'), name: { type: 'string' }, attributes },
         required: ['timeUnixNano', 'name', 'attributes'],
       },
@@ -83,6 +106,7 @@ export const span = {
       type: 'array',
       items: {
         type: 'object',
+        additionalProperties: false,
         properties: { traceId: { type: 'string' }, spanId: { type: 'string' }, traceState: { type: 'string' }, attributes },
         required: ['traceId', 'spanId', 'traceState', 'attributes'],
       },
@@ -97,6 +121,7 @@ export const span = {
     'kind',
     'serviceName',
     'startTimeUnixNano',
+    'startTime',
     'durationNano',
     'status',
     'attributes',

@@ -1,0 +1,73 @@
+/**
+ * The query API's contract: the TypeScript types of every route's parameters and answers, derived from the
+ * JSON schemas the routes validate and serialize with (query/schemas/*.ts, and #core/pipeline-status.ts for the
+ * pipeline), so the routes, the tests and the UI read one definition and a schema change is a type change.
+ *
+ * Types only, and nothing but schema modules behind them (no fastify, no node built-ins, no SQL): the UI imports
+ * it with `import type` and type-checks it with browser settings (contract.test.ts checks that it does).
+ *
+ * Names: per route a `…Query` (query string, as validated: defaults filled in), `…Params` (path) and
+ * `…Response` (the 200 answer); the elements of its lists by their own names. Every error is an `ErrorResponse`.
+ */
+import type { FromSchema } from 'json-schema-to-ts';
+import type { errorBody } from './schemas/common.ts';
+import type { logHistogramQuerystring, logHistogramResponse, logSearchQuerystring, logSearchResponse } from './schemas/logs.ts';
+import type {
+  metricCatalogQuerystring,
+  metricCatalogResponse,
+  metricPointsQuerystring,
+  metricPointsResponse,
+  metricSeriesQuerystring,
+  metricSeriesResponse,
+} from './schemas/metrics.ts';
+import type { servicesQuerystring, servicesResponse } from './schemas/services.ts';
+import type { traceParams, traceQuerystring, traceResponse, traceSearchQuerystring, traceSearchResponse } from './schemas/traces.ts';
+
+/** Every 4xx and 503 answer: `{ error: { code, message } }`. */
+export type ErrorResponse = FromSchema<typeof errorBody>;
+
+/** GET /api/v1/services */
+export type ServicesQuery = FromSchema<typeof servicesQuerystring>;
+export type ServicesResponse = FromSchema<typeof servicesResponse>;
+export type ServiceStats = ServicesResponse['services'][number];
+
+/** GET /api/v1/traces/{traceId} */
+export type TraceParams = FromSchema<typeof traceParams>;
+export type TraceQuery = FromSchema<typeof traceQuerystring>;
+export type TraceResponse = FromSchema<typeof traceResponse>;
+export type Span = TraceResponse['spans'][number];
+
+/** GET /api/v1/traces */
+export type TraceSearchQuery = FromSchema<typeof traceSearchQuerystring>;
+export type TraceSearchResponse = FromSchema<typeof traceSearchResponse>;
+export type TraceSummary = TraceSearchResponse['traces'][number];
+
+/** GET /api/v1/logs */
+export type LogSearchQuery = FromSchema<typeof logSearchQuerystring>;
+export type LogSearchResponse = FromSchema<typeof logSearchResponse>;
+export type LogRecord = LogSearchResponse['logs'][number];
+
+/** GET /api/v1/logs/histogram */
+export type LogHistogramQuery = FromSchema<typeof logHistogramQuerystring>;
+export type LogHistogramResponse = FromSchema<typeof logHistogramResponse>;
+export type LogBucket = LogHistogramResponse['buckets'][number];
+
+/** GET /api/v1/metrics (the catalogue) */
+export type MetricCatalogQuery = FromSchema<typeof metricCatalogQuerystring>;
+export type MetricCatalogResponse = FromSchema<typeof metricCatalogResponse>;
+export type MetricInfo = MetricCatalogResponse['metrics'][number];
+export type MetricType = MetricInfo['type'];
+
+/** GET /api/v1/metrics/query (series) */
+export type MetricSeriesQuery = FromSchema<typeof metricSeriesQuerystring>;
+export type MetricSeriesResponse = FromSchema<typeof metricSeriesResponse>;
+export type MetricSeries = MetricSeriesResponse['series'][number];
+export type MetricAgg = NonNullable<MetricSeriesQuery['agg']>;
+
+/** GET /api/v1/metrics/points */
+export type MetricPointsQuery = FromSchema<typeof metricPointsQuerystring>;
+export type MetricPointsResponse = FromSchema<typeof metricPointsResponse>;
+export type MetricPoint = MetricPointsResponse['points'][number];
+
+/** GET /api/v1/pipeline: the shared pipeline-status contract (its producer is the Kafka lag monitor). */
+export type { KafkaPipelineStatus, LocalPipelineStatus, PartitionLag, PipelineStatus as PipelineResponse, TopicStatus } from '#core/pipeline-status.ts';
