@@ -3,10 +3,13 @@
  * runs the same image with its own command, probes hit the endpoints the roles serve, gateways and writers
  * reach the Kafka brokers the reference Kafka advertises, and secrets come from Secrets, not the ConfigMap.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../ingest/cli/commands.ts';
+import { loadCommandConfig } from '../../ingest/cli/platform.ts';
 
 const dir = import.meta.dirname;
 const docs = readdirSync(dir)
@@ -65,5 +68,27 @@ describe('deploy/kubernetes', () => {
   it('exposes OTLP on the standard ports from the gateway Service', () => {
     const svc = byKind('Service').find((s) => s.metadata.name === 'crowsnest-gateway');
     expect(svc.spec.ports.map((p: any) => p.port).sort()).toEqual([4317, 4318]);
+  });
+
+  it('ships a ConfigMap and Secret variables that each role loads through the real config loader', () => {
+    const dirs = mkdtempSync(join(tmpdir(), 'crowsnest-configmap-'));
+    try {
+      const path = join(dirs, 'crowsnest.yaml');
+      writeFileSync(path, byKind('ConfigMap')[0].data['crowsnest.yaml']);
+      for (const d of byKind('Deployment')) {
+        const c = d.spec.template.spec.containers[0];
+        const [command, ...args] = c.args as string[];
+        expect(Object.keys(COMMANDS)).toContain(command);
+        // Secrets arrive as environment variables; any value will do to check the names are options.
+        const env = Object.fromEntries((c.env ?? []).filter((e: any) => e.name.startsWith('CROWSNEST_')).map((e: any) => [e.name, e.name === 'CROWSNEST_CLICKHOUSE_URL' ? 'http://u:p@ch:8123' : 'x']));
+        const { config, positional } = loadCommandConfig(command!, args.map((a) => (a === '/etc/crowsnest/crowsnest.yaml' ? path : a)), env);
+        expect(positional).toEqual([]);
+        expect(config['host']).toBe('0.0.0.0');
+        expect(config['kafkaBrokers']).toEqual(['kafka-0.kafka-headless:9092', 'kafka-1.kafka-headless:9092', 'kafka-2.kafka-headless:9092']);
+        if (command !== 'gateway') expect(config['clickhouseUrl']).toBe('http://u:p@ch:8123');
+      }
+    } finally {
+      rmSync(dirs, { recursive: true, force: true });
+    }
   });
 });
