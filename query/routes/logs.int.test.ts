@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRow } from '#otlp/rows.ts';
+import type { ErrorResponse, LogHistogramResponse, LogSearchResponse } from '../contract.ts';
 import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
 
 const T0 = 1_700_000_040_000; // 2023-11-14T22:14:00Z, a whole minute
@@ -59,14 +60,8 @@ const records: LogRow[] = [
 let h: Harness;
 const range = `start=${T0}&end=${T0 + 120_000}`;
 
-interface LogOut {
-  timeUnixNano: string;
-  body: string;
-  [k: string]: unknown;
-}
-
-async function search(query: string): Promise<{ logs: LogOut[]; nextCursor?: string }> {
-  const r = await h.get<{ logs: LogOut[]; nextCursor?: string }>(`/api/v1/logs?${range}&${query}`);
+async function search(query: string): Promise<LogSearchResponse> {
+  const r = await h.get<LogSearchResponse>(`/api/v1/logs?${range}&${query}`);
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return r.body;
 }
@@ -121,7 +116,7 @@ describe('GET /api/v1/logs', () => {
     expect(await bodies(`traceId=${TRACE}`)).toEqual([full.Body, 'refused connection from 10.0.0.1']);
     expect(await bodies('attr=http.route=/cart')).toEqual(['request timeout after 5s']);
     expect(await bodies('attr=k8s.pod.name=checkout-5c7d')).toEqual([full.Body]);
-    const late = await h.get<{ logs: LogOut[] }>(`/api/v1/logs?start=${T0 + 60_000}&end=${T0 + 120_000}&severity=fatal`);
+    const late = await h.get<LogSearchResponse>(`/api/v1/logs?start=${T0 + 60_000}&end=${T0 + 120_000}&severity=fatal`);
     expect(late.body.logs.map((l) => l.body)).toEqual(['fatal: out of memory']);
   });
 
@@ -165,7 +160,7 @@ describe('GET /api/v1/logs', () => {
       ['end=2023-13-01T00:00:00Z', 'querystring/end'],
     ];
     for (const [q, name] of cases) {
-      const r = await h.get<{ error: { message: string } }>(`/api/v1/logs?${q}`);
+      const r = await h.get<ErrorResponse>(`/api/v1/logs?${q}`);
       expect(r.status, q).toBe(400);
       expect(r.body.error.message, q).toContain(name);
     }
@@ -174,7 +169,7 @@ describe('GET /api/v1/logs', () => {
 
 describe('GET /api/v1/logs/histogram', () => {
   it('counts per bucket with every bucket of the range present', async () => {
-    const r = await h.get<{ bucketMs: number; buckets: { t: number; count: number }[] }>(
+    const r = await h.get<LogHistogramResponse>(
       `/api/v1/logs/histogram?start=${T0}&end=${T0 + 179_999}&bucket=1m`,
     );
     expect(r.status).toBe(200);
@@ -189,21 +184,21 @@ describe('GET /api/v1/logs/histogram', () => {
   });
 
   it('splits by severity class and applies the search filters', async () => {
-    const r = await h.get<{ buckets: { t: number; count: number; bySeverity: Record<string, number> }[] }>(
+    const r = await h.get<LogHistogramResponse>(
       `/api/v1/logs/histogram?start=${T0}&end=${T0 + 119_999}&bucket=60&by=severity`,
     );
     expect(r.body.buckets).toEqual([
       { t: T0, count: 4, bySeverity: { ERROR: 1, WARN: 1, DEBUG: 1, INFO: 1 } },
       { t: T0 + 60_000, count: 4, bySeverity: { FATAL: 1, INFO: 2, UNSPECIFIED: 1 } },
     ]);
-    const filtered = await h.get<{ buckets: { count: number }[] }>(`/api/v1/logs/histogram?start=${T0}&end=${T0 + 119_999}&bucket=1m&q=refused`);
+    const filtered = await h.get<LogHistogramResponse>(`/api/v1/logs/histogram?start=${T0}&end=${T0 + 119_999}&bucket=1m&q=refused`);
     expect(filtered.body.buckets.map((b) => b.count)).toEqual([2, 0]);
   });
 
   it('chooses a bucket from the range, and refuses one giving more than 11000 buckets', async () => {
-    const r = await h.get<{ bucketMs: number }>(`/api/v1/logs/histogram?start=${T0}&end=${T0 + 3_600_000}`);
+    const r = await h.get<LogHistogramResponse>(`/api/v1/logs/histogram?start=${T0}&end=${T0 + 3_600_000}`);
     expect(r.body.bucketMs).toBe(60_000);
-    const bad = await h.get<{ error: { message: string } }>(`/api/v1/logs/histogram?start=${T0}&end=${T0 + 86_400_000}&bucket=1s`);
+    const bad = await h.get<ErrorResponse>(`/api/v1/logs/histogram?start=${T0}&end=${T0 + 86_400_000}&bucket=1s`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('querystring/bucket');
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attrs, ExponentialHistogramRow, GaugeRow, HistogramRow, MetricRowBase, SumRow, SummaryRow } from '#otlp/rows.ts';
+import type { ErrorResponse, MetricCatalogResponse, MetricPoint, MetricPointsResponse, MetricSeriesResponse } from '../contract.ts';
 import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
 
 /**
@@ -151,26 +152,14 @@ const exps = [
 
 let h: Harness;
 
-interface Series {
-  labels: Record<string, string>;
-  points: [number, number][];
-}
-interface QueryResult {
-  type: string | null;
-  agg: string | null;
-  stepMs: number;
-  series: Series[];
-  truncated: boolean;
-}
-
-async function query(q: string, steps = 3): Promise<QueryResult> {
-  const r = await h.get<QueryResult>(`/api/v1/metrics/query?start=${T}&end=${T + steps * 60_000 - 1}&step=60s&${q}`);
+async function query(q: string, steps = 3): Promise<MetricSeriesResponse> {
+  const r = await h.get<MetricSeriesResponse>(`/api/v1/metrics/query?start=${T}&end=${T + steps * 60_000 - 1}&step=60s&${q}`);
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return r.body;
 }
 
 /** Values of each series, rounded to 9 digits (float sums). */
-const values = (r: QueryResult) => r.series.map((s) => s.points.map(([, v]) => Math.round(v * 1e9) / 1e9));
+const values = (r: MetricSeriesResponse) => r.series.map((s) => s.points.map(([, v]) => Math.round(v! * 1e9) / 1e9));
 const r9 = (x: number) => Math.round(x * 1e9) / 1e9;
 
 beforeAll(async () => {
@@ -187,9 +176,9 @@ afterAll(async () => {
 
 describe('GET /api/v1/metrics', () => {
   it('lists every metric with type, unit, temporality and label keys', async () => {
-    const r = await h.get<{ metrics: Record<string, unknown>[] }>(`/api/v1/metrics?start=${T - 120_000}&end=${T + 600_000}`);
+    const r = await h.get<MetricCatalogResponse>(`/api/v1/metrics?start=${T - 120_000}&end=${T + 600_000}`);
     expect(r.status).toBe(200);
-    expect(r.body.metrics.map((m) => [m['name'], m['type'], m['temporality'], m['monotonic']])).toEqual([
+    expect(r.body.metrics.map((m) => [m.name, m.type, m.temporality, m.monotonic])).toEqual([
       ['exp.latency', 'exponential_histogram', 'cumulative', false],
       ['exp.size', 'exponential_histogram', 'cumulative', false],
       ['gc.pause', 'summary', 'unspecified', false],
@@ -208,26 +197,25 @@ describe('GET /api/v1/metrics', () => {
       monotonic: true,
       labels: ['ServiceName', 'route'],
     });
-    const found = await h.get<{ metrics: { name: string }[] }>(`/api/v1/metrics?start=${T - 120_000}&end=${T + 600_000}&search=MEMORY`);
+    const found = await h.get<MetricCatalogResponse>(`/api/v1/metrics?start=${T - 120_000}&end=${T + 600_000}&search=MEMORY`);
     expect(found.body.metrics.map((m) => m.name)).toEqual(['memory.usage']);
   });
 
   it('lists only the metrics a service reported when asked', async () => {
-    const of = (service: string) => h.get<{ metrics: { name: string }[] }>(`/api/v1/metrics?start=${T - 120_000}&end=${T + 600_000}&service=${service}`);
+    const of = (service: string) => h.get<MetricCatalogResponse>(`/api/v1/metrics?start=${T - 120_000}&end=${T + 600_000}&service=${service}`);
     expect((await of('api')).body.metrics).toHaveLength(8);
     expect((await of('checkout')).body.metrics).toEqual([]);
   });
 });
 
 describe('GET /api/v1/metrics/points', () => {
-  type Points = { name: string; type: string | null; points: Record<string, unknown>[]; truncated: boolean };
-  const points = (qs: string) => h.get<Points>(`/api/v1/metrics/points?start=${T - 600_000}&end=${T + 600_000}&${qs}`);
+  const points = (qs: string) => h.get<MetricPointsResponse>(`/api/v1/metrics/points?start=${T - 600_000}&end=${T + 600_000}&${qs}`);
 
   it('returns the stored points newest first, with exemplars, flags and exact times', async () => {
     const r = await points('name=memory.usage&filter=pod=p1');
     expect(r.status).toBe(200);
     expect(r.body.type).toBe('gauge');
-    expect(r.body.points.map((p) => p['value'])).toEqual([50, 50, 50, 50, 40, 30, 20, 10]);
+    expect(r.body.points.map((p) => p.value)).toEqual([50, 50, 50, 50, 40, 30, 20, 10]);
     expect(r.body.points.at(-1)).toEqual({
       time: at(0),
       startTime: nsAt(T - 600_000),
@@ -245,17 +233,73 @@ describe('GET /api/v1/metrics/points', () => {
     });
   });
 
+  /** The fields every stored point has, as base() wrote them. */
+  const stored = (k: number, attributes: Attrs, start = nsAt(T - 600_000)) => ({
+    time: at(k),
+    startTime: start,
+    serviceName: 'api',
+    attributes,
+    resourceAttributes: { 'service.name': 'api' },
+    resourceSchemaUrl: '',
+    scopeName: 'meter',
+    scopeVersion: '1',
+    scopeAttributes: {},
+    scopeSchemaUrl: '',
+    flags: 0,
+  });
+
   it('gives each type its own fields: histogram buckets, exponential buckets, summary quantiles, sum temporality', async () => {
     const hist = (await points('name=http.server.duration&limit=1')).body;
     expect(hist.truncated).toBe(true);
     expect(Object.keys(hist.points[0]!)).toEqual(expect.arrayContaining(['count', 'sum', 'min', 'max', 'bucketCounts', 'explicitBounds', 'temporality', 'exemplars']));
-    expect(hist.points[0]!['explicitBounds']).toEqual([0.1, 0.5, 1]);
+    expect(hist.points[0]!.explicitBounds).toEqual([0.1, 0.5, 1]);
+    // p2's newest point: restarted at k = 6, holding [1, 0, 0, 0] with sum 0.05.
+    const histP2: MetricPoint = {
+      ...stored(7, { pod: 'p2' }, at(6)),
+      count: '1',
+      sum: 0.05,
+      min: 0,
+      max: 0,
+      bucketCounts: ['1', '0', '0', '0'],
+      explicitBounds: [0.1, 0.5, 1],
+      temporality: 'cumulative',
+      exemplars: [],
+    };
+    expect((await points('name=http.server.duration&filter=pod=p2&limit=1')).body.points).toEqual([histP2]);
+    // expSized(7, [2, 6], [1], 1): 2 + 6 positive, 1 negative, 1 zero; scale 0.
     const exp = (await points('name=exp.size&limit=1')).body.points[0]!;
-    expect(exp).toEqual(expect.objectContaining({ scale: expect.any(Number), zeroCount: expect.any(String), positive: expect.objectContaining({ offset: expect.any(Number) }) }));
+    expect(exp).toEqual(expect.objectContaining({ scale: 0, zeroCount: '1', positive: expect.objectContaining({ offset: 0 }) }));
+    const expNewest: MetricPoint = {
+      ...stored(7, {}),
+      count: '10',
+      sum: 0,
+      min: 0,
+      max: 0,
+      scale: 0,
+      zeroCount: '1',
+      positive: { offset: 0, bucketCounts: ['2', '6'] },
+      negative: { offset: 0, bucketCounts: ['1'] },
+      temporality: 'cumulative',
+      exemplars: [],
+    };
+    expect(exp).toEqual(expNewest);
+    // summary(2, 20, 5, [0.25, 0.95]) over quantiles 0.5 and 0.99.
     const summary = (await points('name=gc.pause&limit=1')).body.points[0]!;
-    expect(summary['quantiles']).toEqual(expect.arrayContaining([expect.objectContaining({ quantile: expect.any(Number), value: expect.any(Number) })]));
+    expect(summary.quantiles).toEqual(expect.arrayContaining([expect.objectContaining({ quantile: 0.5, value: 0.25 })]));
+    const summaryNewest: MetricPoint = {
+      ...stored(2, {}),
+      count: '20',
+      sum: 5,
+      quantiles: [
+        { quantile: 0.5, value: 0.25 },
+        { quantile: 0.99, value: 0.95 },
+      ],
+    };
+    expect(summary).toEqual(summaryNewest);
     const counter = (await points('name=jobs.processed&limit=1')).body.points[0]!;
-    expect([counter['temporality'], counter['monotonic'], counter['value']]).toEqual(['delta', true, 30]);
+    expect([counter.temporality, counter.monotonic, counter.value]).toEqual(['delta', true, 30]);
+    const counterNewest: MetricPoint = { ...stored(11, {}), value: 30, temporality: 'delta', monotonic: true, exemplars: [] };
+    expect(counter).toEqual(counterNewest);
   });
 
   it('answers an unknown metric with no points, and bad parameters with a 400', async () => {
@@ -304,7 +348,7 @@ describe('GET /api/v1/metrics/query: counters', () => {
   });
 
   it('a bad regular expression is a 400 naming the filter', async () => {
-    const r = await h.get<{ error: { message: string } }>(`/api/v1/metrics/query?name=http.server.requests&start=${T}&end=${T + 60_000}&filter=route=~(`);
+    const r = await h.get<ErrorResponse>(`/api/v1/metrics/query?name=http.server.requests&start=${T}&end=${T + 60_000}&filter=route=~(`);
     expect(r.status).toBe(400);
     expect(r.body.error.message).toContain('querystring/filter');
   });
@@ -392,6 +436,7 @@ describe('GET /api/v1/metrics/query: summaries and exponential histograms', () =
 describe('GET /api/v1/metrics/query: parameters', () => {
   it('an unknown metric gives no series', async () => {
     expect(await query('name=nope')).toMatchObject({ type: null, series: [] });
+    expect(await query('name=nope&agg=p95')).toEqual({ name: 'nope', type: null, agg: 'p95', stepMs: 60_000, series: [], truncated: false });
   });
   it('refuses aggregations that do not apply, unknown ones, a missing name and too many points', async () => {
     const cases: [string, string][] = [
@@ -406,13 +451,13 @@ describe('GET /api/v1/metrics/query: parameters', () => {
       ['name=memory.usage&limit=1001', 'querystring/limit'],
     ];
     for (const [q, name] of cases) {
-      const r = await h.get<{ error: { message: string } }>(`/api/v1/metrics/query?${q}${q.includes('start=') ? '' : `&start=${T}&end=${T + 60_000}`}`);
+      const r = await h.get<ErrorResponse>(`/api/v1/metrics/query?${q}${q.includes('start=') ? '' : `&start=${T}&end=${T + 60_000}`}`);
       expect(r.status, q).toBe(400);
       expect(r.body.error.message, q).toContain(name);
     }
   });
   it('chooses a step for about 300 points when none is given', async () => {
-    const r = await h.get<QueryResult>(`/api/v1/metrics/query?name=memory.usage&start=${T - 86_400_000}&end=${T}`);
+    const r = await h.get<MetricSeriesResponse>(`/api/v1/metrics/query?name=memory.usage&start=${T - 86_400_000}&end=${T}`);
     expect(r.body.stepMs).toBe(300_000);
   });
   it('limits the number of series', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpanRow } from '#otlp/rows.ts';
+import type { ServicesResponse } from '../contract.ts';
 import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
 
 const T = 1_700_000_000_000;
@@ -52,16 +53,6 @@ const spans: SpanRow[] = [
 
 let h: Harness;
 
-interface Stats {
-  serviceName: string;
-  source: string;
-  requests: number;
-  requestRate: number;
-  errors: number;
-  errorRate: number;
-  latencyNano: { p50: number; p95: number; p99: number };
-}
-
 beforeAll(async () => {
   h = await startHarness('services');
   await h.insert('otel_traces', spans);
@@ -72,7 +63,7 @@ afterAll(async () => {
 
 describe('GET /api/v1/services', () => {
   it('gives request rate, error rate and latency quantiles from entry spans, or root spans without them', async () => {
-    const r = await h.get<{ services: Stats[] }>(`/api/v1/services?start=${T}&end=${T + 100_000}`);
+    const r = await h.get<ServicesResponse>(`/api/v1/services?start=${T}&end=${T + 100_000}`);
     expect(r.status).toBe(200);
     const [api, cron, worker] = r.body.services;
     expect(r.body.services.map((s) => s.serviceName)).toEqual(['api', 'cron', 'worker']);
@@ -88,14 +79,14 @@ describe('GET /api/v1/services', () => {
   });
 
   it('filters by service and limits', async () => {
-    const one = await h.get<{ services: Stats[] }>(`/api/v1/services?start=${T}&end=${T + 100_000}&service=worker`);
+    const one = await h.get<ServicesResponse>(`/api/v1/services?start=${T}&end=${T + 100_000}&service=worker`);
     expect(one.body.services.map((s) => s.serviceName)).toEqual(['worker']);
-    const two = await h.get<{ services: Stats[] }>(`/api/v1/services?start=${T}&end=${T + 100_000}&limit=2`);
+    const two = await h.get<ServicesResponse>(`/api/v1/services?start=${T}&end=${T + 100_000}&limit=2`);
     expect(two.body.services).toHaveLength(2);
   });
 
   it('only counts spans inside the range', async () => {
-    const r = await h.get<{ services: Stats[] }>(`/api/v1/services?start=${T}&end=${T + 50_000}&service=api`);
+    const r = await h.get<ServicesResponse>(`/api/v1/services?start=${T}&end=${T + 50_000}&service=api`);
     expect(r.body.services[0]).toMatchObject({ requests: 51, requestRate: 51 / 50 }); // spans at T … T + 50 s, both ends inclusive
   });
 });

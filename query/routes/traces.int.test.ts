@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpanRow } from '#otlp/rows.ts';
+import type { ErrorResponse, Span, TraceResponse, TraceSearchResponse, TraceSummary } from '../contract.ts';
 import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
 
 const T0 = 1_700_000_000_000; // 2023-11-14T22:13:20Z
@@ -139,32 +140,20 @@ afterAll(async () => {
   await h.close();
 });
 
-interface Summary {
-  traceId: string;
-  rootServiceName: string;
-  rootSpanName: string;
-  startTimeUnixNano: string;
-  startTime: string;
-  durationNano: string;
-  spanCount: number;
-  errorCount: number;
-  services: string[];
-}
-
-async function search(query: string): Promise<Summary[]> {
-  const r = await h.get<{ traces: Summary[] }>(`/api/v1/traces?${range}&${query}`);
+async function search(query: string): Promise<TraceSummary[]> {
+  const r = await h.get<TraceSearchResponse>(`/api/v1/traces?${range}&${query}`);
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return r.body.traces;
 }
 
 describe('GET /api/v1/traces/{traceId}', () => {
   it('returns every span of the trace with ids, nanosecond times, attributes, events, links and status exactly as stored', async () => {
-    const r = await h.get<{ traceId: string; spans: unknown[]; truncated: boolean }>(`/api/v1/traces/${A}`);
+    const r = await h.get<TraceResponse>(`/api/v1/traces/${A}`);
     expect(r.status).toBe(200);
     expect(r.body.traceId).toBe(A);
     expect(r.body.truncated).toBe(false);
     expect(r.body.spans).toHaveLength(3);
-    expect(r.body.spans[0]).toEqual({
+    const rootSpan: Span = {
       traceId: A,
       spanId: '1111111111111111',
       parentSpanId: '',
@@ -184,7 +173,8 @@ describe('GET /api/v1/traces/{traceId}', () => {
         { timeUnixNano: '1700000000200000999', name: 'exception', attributes: { 'exception.type': 'Error', 'exception.message': 'boom' } },
       ],
       links: [{ traceId: C, spanId: '3333333333333333', traceState: 'congo=t61rcWkgMzE', attributes: { 'link.kind': 'follows', 'link.n': '7' } }],
-    });
+    };
+    expect(r.body.spans[0]).toEqual(rootSpan);
     expect(r.body.spans[1]).toMatchObject({
       spanId: '1111111111111112',
       parentSpanId: '1111111111111111',
@@ -196,20 +186,20 @@ describe('GET /api/v1/traces/{traceId}', () => {
   });
 
   it('accepts an upper-case id', async () => {
-    const r = await h.get<{ spans: unknown[] }>(`/api/v1/traces/${A.toUpperCase()}`);
+    const r = await h.get<TraceResponse>(`/api/v1/traces/${A.toUpperCase()}`);
     expect(r.status).toBe(200);
     expect(r.body.spans).toHaveLength(3);
   });
 
   it('marks a trace longer than the limit as truncated', async () => {
-    const r = await h.get<{ spans: { spanId: string }[]; truncated: boolean }>(`/api/v1/traces/${A}?limit=2`);
+    const r = await h.get<TraceResponse>(`/api/v1/traces/${A}?limit=2`);
     expect(r.body.truncated).toBe(true);
     expect(r.body.spans.map((s) => s.spanId)).toEqual(['1111111111111111', '1111111111111112']);
   });
 
   it('answers 404 for an unknown trace and 400 for a malformed id', async () => {
     expect((await h.get(`/api/v1/traces/${'d'.repeat(32)}`)).status).toBe(404);
-    const bad = await h.get<{ error: { message: string } }>('/api/v1/traces/not-a-trace-id');
+    const bad = await h.get<ErrorResponse>('/api/v1/traces/not-a-trace-id');
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('traceId');
   });
@@ -257,7 +247,7 @@ describe('GET /api/v1/traces', () => {
   it('limits, and summarises whole traces even when only part of one is in the range', async () => {
     expect((await search('limit=1')).map((t) => t.traceId)).toEqual([C]);
     // The range starts after trace A's earliest span: A matches through its later spans and is summarised whole.
-    const r = await h.get<{ traces: Summary[] }>(`/api/v1/traces?start=${T0 + 125}&end=${T0 + 150}`);
+    const r = await h.get<TraceSearchResponse>(`/api/v1/traces?start=${T0 + 125}&end=${T0 + 150}`);
     expect(r.body.traces.map((t) => [t.traceId, t.spanCount])).toEqual([[A, 3]]);
   });
 
@@ -272,7 +262,7 @@ describe('GET /api/v1/traces', () => {
       ['servce=cart', 'querystring/servce'],
     ];
     for (const [q, name] of cases) {
-      const r = await h.get<{ error: { code: string; message: string } }>(`/api/v1/traces?${q}`);
+      const r = await h.get<ErrorResponse>(`/api/v1/traces?${q}`);
       expect(r.status, q).toBe(400);
       expect(r.body.error.message, q).toContain(name);
     }
