@@ -3,7 +3,8 @@
  * serves on the process HTTP port. Health, /metrics, the error model, auth and OpenAPI come from the process's
  * HTTP app (#core/http.ts), which every role shares.
  *
- *   /api/v1: traces · logs · metrics · services (with a store) · pipeline (when a pipeline reporter is given)
+ *   /api/v1: every route group in query/routes/ (features.ts) the process can serve: traces, logs, metrics and
+ *            services with a store; pipeline when a pipeline reporter is given
  *
  * `buildQueryApp` builds the same HTTP app a process serves, with only the query API in it, for `inject()` tests.
  */
@@ -13,11 +14,7 @@ import type { Logger } from '#core/log.ts';
 import type { PlatformMetrics } from '#core/metrics.ts';
 import type { PipelineStatus } from '#core/pipeline-status.ts';
 import type { Store } from '#storage/client.ts';
-import { logRoutes } from './routes/logs.ts';
-import { metricRoutes } from './routes/metrics.ts';
-import { pipelineRoutes } from './routes/pipeline.ts';
-import { serviceRoutes } from './routes/services.ts';
-import { traceRoutes } from './routes/traces.ts';
+import { loadFeatures, servable } from './features.ts';
 
 export interface QueryDeps {
   /** The ClickHouse store; undefined in a process without storage (gateway role), which serves health only. */
@@ -44,16 +41,14 @@ export interface QueryApiOptions {
   pipeline?: (() => PipelineStatus) | undefined;
 }
 
-/** The /api/v1 route groups. */
+/** The /api/v1 route groups this process can serve. */
 export const queryApi: FastifyPluginAsync<QueryApiOptions> = async (app, opts) => {
-  if (opts.store !== undefined) {
-    const routeOpts = { store: opts.store, prefix: API_PREFIX };
-    await app.register(traceRoutes, routeOpts);
-    await app.register(logRoutes, routeOpts);
-    await app.register(metricRoutes, routeOpts);
-    await app.register(serviceRoutes, routeOpts);
+  const deps = { store: opts.store, pipeline: opts.pipeline };
+  for (const feature of await loadFeatures()) {
+    if (!servable(feature, deps)) continue;
+    // `servable` checked that every need is present.
+    await app.register(feature.plugin as FastifyPluginAsync<object>, { ...deps, prefix: API_PREFIX });
   }
-  if (opts.pipeline !== undefined) await app.register(pipelineRoutes, { pipeline: opts.pipeline, prefix: API_PREFIX });
 };
 
 /** The HTTP app of a process that runs only the query API, for tests (`inject()`) and benchmarks. */

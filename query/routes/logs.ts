@@ -2,6 +2,7 @@
  * GET /api/v1/logs: log records, newest first, paged with a cursor.
  * GET /api/v1/logs/histogram: record counts per time bucket, optionally per severity class.
  */
+import { defineFeature } from '../features.ts';
 import type { FastifyPluginCallback } from 'fastify';
 import { AppError } from '#core/errors.ts';
 import type { Store } from '#storage/client.ts';
@@ -76,3 +77,6 @@ export const logRoutes: FastifyPluginCallback<LogRouteOptions> = (app, { store }
   });
   done();
 };
+
+/** Registered by the query API (../features.ts). */
+export const feature = defineFeature({ name: 'logs', needs: ['store'], plugin: logRoutes });

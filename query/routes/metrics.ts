@@ -3,6 +3,7 @@
  * GET /api/v1/metrics/query: series of one metric over a range, bucketed by step and aggregated.
  * GET /api/v1/metrics/points: the stored data points of one metric, every field as exported.
  */
+import { defineFeature } from '../features.ts';
 import type { FastifyPluginCallback } from 'fastify';
 import { AppError } from '#core/errors.ts';
 import type { Store } from '#storage/client.ts';
@@ -151,3 +152,6 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
   });
   done();
 };
+
+/** Registered by the query API (../features.ts). */
+export const feature = defineFeature({ name: 'metrics', needs: ['store'], plugin: metricRoutes });

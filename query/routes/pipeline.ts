@@ -3,6 +3,7 @@
  * consumer lag per topic and partition, produce/consume rates). Its shape is the shared contract in
  * #core/pipeline-status.ts, which the producer (ingest/kafka/lag.ts) is typed by and the answer serializes through.
  */
+import { defineFeature } from '../features.ts';
 import type { FastifyPluginCallback } from 'fastify';
 import type { PipelineResponse } from '../contract.ts';
 import { pipelineSchema } from '../schemas/pipeline.ts';
@@ -19,3 +20,6 @@ export const pipelineRoutes: FastifyPluginCallback<PipelineRouteOptions> = (app,
   app.get<PipelineRoute>('/pipeline', { schema: pipelineSchema }, () => pipeline());
   done();
 };
+
+/** Registered by the query API (../features.ts). */
+export const feature = defineFeature({ name: 'pipeline', needs: ['pipeline'], plugin: pipelineRoutes });

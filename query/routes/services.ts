@@ -1,6 +1,7 @@
 /**
  * GET /api/v1/services: per service, request rate, error rate and latency quantiles from spans (RED).
  */
+import { defineFeature } from '../features.ts';
 import type { FastifyPluginCallback } from 'fastify';
 import type { Store } from '#storage/client.ts';
 import type { ServiceStats, ServicesQuery, ServicesResponse } from '../contract.ts';
@@ -30,3 +31,6 @@ export const serviceRoutes: FastifyPluginCallback<ServiceRouteOptions> = (app, {
   });
   done();
 };
+
+/** Registered by the query API (../features.ts). */
+export const feature = defineFeature({ name: 'services', needs: ['store'], plugin: serviceRoutes });

@@ -2,6 +2,7 @@
  * GET /api/v1/traces/{traceId}: every span of a trace.
  * GET /api/v1/traces: trace search, newest first, as summaries.
  */
+import { defineFeature } from '../features.ts';
 import type { FastifyPluginCallback } from 'fastify';
 import { AppError } from '#core/errors.ts';
 import type { Store } from '#storage/client.ts';
@@ -68,3 +69,6 @@ export const traceRoutes: FastifyPluginCallback<TraceRouteOptions> = (app, { sto
   });
   done();
 };
+
+/** Registered by the query API (../features.ts). */
+export const feature = defineFeature({ name: 'traces', needs: ['store'], plugin: traceRoutes });
