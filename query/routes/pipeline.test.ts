@@ -44,6 +44,19 @@ describe('GET /api/v1/pipeline', () => {
     await app.close();
   });
 
+  it('serializes a reading whose commit is past the end of the log (a recreated topic): a negative lag is no 500', async () => {
+    const recreated: KafkaPipelineStatus = {
+      ...kafkaStatus,
+      error: 'This server does not host this topic-partition',
+      topics: [{ topic: 'otlp_logs', lag: -40, producedPerSecond: 0, committedPerSecond: 0, partitions: [{ partition: 0, endOffset: '2', committedOffset: '42', lag: -40 }] }],
+    };
+    const app = await serve(recreated);
+    const r = await app.inject({ url: '/api/v1/pipeline' });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual(recreated);
+    await app.close();
+  });
+
   it('answers the in-process transport, and a Kafka gateway without a lag reading, with the transport alone', async () => {
     for (const status of [{ transport: 'in-process' }, { transport: 'kafka' }] as const) {
       const app = await serve(status);
