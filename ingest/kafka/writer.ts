@@ -30,6 +30,7 @@ import { StagedInsert } from '../pipeline/insert.ts';
 import type { Codecs } from '#storage/codecs.ts';
 import type { Store } from '#storage/client.ts';
 import { ident, param, sql } from '#storage/sql.ts';
+import { TABLES } from '#storage/tables.ts';
 import { type Topics, signalOfTopic } from './client.ts';
 import type { KafkaMetrics } from './metrics.ts';
 import { JavaCompatiblePartitioner } from './partitioner.ts';
@@ -193,7 +194,7 @@ export class KafkaWriter {
   async #newPlan(topic: string, partition: number, first: bigint, heartbeat: () => Promise<void>): Promise<Plan> {
     const [found] = await this.#retrying(topic, partition, heartbeat, 'ledger lookup', () =>
       this.store.rows<{ last: string }>(
-        sql`SELECT max(last_offset) AS last FROM ${ident(this.opts.database)}.crowsnest_kafka_batches
+        sql`SELECT max(last_offset) AS last FROM ${ident(this.opts.database)}.${ident(TABLES.kafkaBatches.name)}
             WHERE topic = ${param('String', topic)} AND partition = ${param('UInt32', partition)} AND first_offset = ${param('UInt64', first.toString())}
             HAVING count() > 0`,
       ),
@@ -294,7 +295,7 @@ export class KafkaWriter {
     const { topic, partition } = plan;
     if (plan.replayUntil === undefined) {
       await this.store.command(
-        sql`INSERT INTO ${ident(this.opts.database)}.crowsnest_kafka_batches (topic, partition, first_offset, last_offset)
+        sql`INSERT INTO ${ident(this.opts.database)}.${ident(TABLES.kafkaBatches.name)} (topic, partition, first_offset, last_offset)
             VALUES (${param('String', topic)}, ${param('UInt32', partition)}, ${param('UInt64', plan.first.toString())}, ${param('UInt64', plan.last.toString())})`,
       );
       plan.replayUntil = plan.last; // from here on a retry is a replay of this exact range

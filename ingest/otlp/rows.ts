@@ -7,6 +7,7 @@
  * - Trace and span ids are lowercase hex (`""` when absent), as the exporter writes them.
  * - Attribute maps hold the exporter's string form of each AnyValue (see `attributes.ts`).
  */
+import type { TABLES } from '#storage/tables.ts';
 
 export type Signal = 'traces' | 'logs' | 'metrics';
 
@@ -126,14 +127,15 @@ export interface SummaryRow extends Omit<MetricRowBase, `Exemplars.${string}`> {
   Flags: number;
 }
 
+/** Rows per destination table, keyed by the table registry's names. */
 export interface TableRows {
-  otel_traces: SpanRow;
-  otel_logs: LogRow;
-  otel_metrics_gauge: GaugeRow;
-  otel_metrics_sum: SumRow;
-  otel_metrics_histogram: HistogramRow;
-  otel_metrics_exponential_histogram: ExponentialHistogramRow;
-  otel_metrics_summary: SummaryRow;
+  [TABLES.traces.name]: SpanRow;
+  [TABLES.logs.name]: LogRow;
+  [TABLES.metricsGauge.name]: GaugeRow;
+  [TABLES.metricsSum.name]: SumRow;
+  [TABLES.metricsHistogram.name]: HistogramRow;
+  [TABLES.metricsExponentialHistogram.name]: ExponentialHistogramRow;
+  [TABLES.metricsSummary.name]: SummaryRow;
 }
 
 export type TableName = keyof TableRows;

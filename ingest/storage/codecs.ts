@@ -3,36 +3,26 @@
  * migrations ran, so the encoding always follows the live table structure. MATERIALIZED and ALIAS columns are
  * computed by ClickHouse and never sent.
  */
-import type { TableName } from '#otlp/rows.ts';
 import type { Store } from './client.ts';
 import { type Column, type TableCodec, compileCodec } from './native.ts';
 import { param, sql } from './sql.ts';
+import { type WriterTableName, WRITER_TABLES } from './tables.ts';
 
-export type Codecs = ReadonlyMap<TableName, TableCodec>;
-
-const TABLES: TableName[] = [
-  'otel_traces',
-  'otel_logs',
-  'otel_metrics_gauge',
-  'otel_metrics_sum',
-  'otel_metrics_histogram',
-  'otel_metrics_exponential_histogram',
-  'otel_metrics_summary',
-];
+export type Codecs = ReadonlyMap<WriterTableName, TableCodec>;
 
 export async function loadCodecs(store: Store, database: string): Promise<Codecs> {
-  const rows = await store.rows<{ table: TableName; name: string; type: string }>(
+  const rows = await store.rows<{ table: WriterTableName; name: string; type: string }>(
     sql`SELECT table, name, type FROM system.columns
-        WHERE database = ${param('String', database)} AND table IN ${param('Array(String)', TABLES)} AND default_kind NOT IN ('MATERIALIZED', 'ALIAS')
+        WHERE database = ${param('String', database)} AND table IN ${param('Array(String)', WRITER_TABLES)} AND default_kind NOT IN ('MATERIALIZED', 'ALIAS')
         ORDER BY table, position`,
   );
-  const byTable = new Map<TableName, Column[]>();
+  const byTable = new Map<WriterTableName, Column[]>();
   for (const r of rows) {
     let cols = byTable.get(r.table);
     if (!cols) byTable.set(r.table, (cols = []));
     cols.push({ name: r.name, type: r.type });
   }
-  const missing = TABLES.filter((t) => !byTable.has(t));
+  const missing = WRITER_TABLES.filter((t) => !byTable.has(t));
   if (missing.length > 0) throw new Error(`tables missing in ${database}: ${missing.join(', ')} (did the migrations run?)`);
   return new Map([...byTable].map(([t, cols]) => [t, compileCodec(cols)]));
 }

@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '#core/log.ts';
 import { createStore, type Store } from './client.ts';
 import { migrate } from './migrate.ts';
-import { type DdlOptions, databaseDdl, migrationsTableDdl } from './schema/ddl.ts';
+import { MigrationChecksumError, migrationChecksum } from './schema/checksums.ts';
+import { type DdlOptions, databaseDdl, migrationsChecksumDdl, migrationsTableDdl } from './schema/ddl.ts';
 import { MIGRATIONS } from './schema/migrations.ts';
-import { param, sql } from './sql.ts';
+import { ident, param, sql, unsafeRaw } from './sql.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'crowsnest-migrate-'));
 let store: Store;
@@ -95,8 +96,44 @@ describe('migrate', () => {
       const [row] = await store.rows<{ f: string }>(sql`SELECT formatQuery(${param('String', stmt)}) AS f`);
       expect(row!.f).toContain('ON CLUSTER prod');
     }
+    for (const stmt of migrationsChecksumDdl(o)) {
+      const [row] = await store.rows<{ f: string }>(sql`SELECT formatQuery(${param('String', stmt)}) AS f`);
+      expect(row!.f).toContain('ON CLUSTER prod');
+    }
     const joined = statements.join('\n');
     expect(joined).toContain('ReplicatedMergeTree(');
     expect(joined).toContain('ENGINE = Distributed(`prod`, `otel_mig_test`, `otel_traces_local`, cityHash64(TraceId))');
+  });
+
+  it('records each applied migration with the checksum of its SQL', async () => {
+    const rows = await store.rows<{ version: number; checksum: string }>(
+      sql`SELECT version, checksum FROM ${ident(base.database)}.crowsnest_migrations FINAL ORDER BY version`,
+    );
+    expect(rows.map((r) => [Number(r.version), r.checksum])).toEqual(MIGRATIONS.map((m) => [m.version, migrationChecksum(m)]));
+  });
+
+  it('an install from before checksums: adds the column, records the code\'s checksums, then refuses an edited migration', async () => {
+    // Arrange: the ledger and tables exactly as the previous version left them (no checksum column).
+    const o: DdlOptions = { ...base, database: 'otel_mig_legacy' };
+    const ledger = sql`${ident(o.database)}.crowsnest_migrations`;
+    await store.command(unsafeRaw(databaseDdl(o)));
+    for (const stmt of migrationsTableDdl(o)) await store.command(unsafeRaw(stmt));
+    for (const m of MIGRATIONS) {
+      for (const stmt of m.statements(o)) await store.command(unsafeRaw(stmt));
+      await store.command(sql`INSERT INTO ${ledger} (version, name) VALUES (${param('UInt32', m.version)}, ${param('String', m.name)})`);
+    }
+
+    expect((await migrate(store, o, log)).applied).toEqual([]);
+    const recorded = await store.rows<{ version: number; checksum: string }>(
+      sql`SELECT version, checksum FROM ${ledger} WHERE checksum != '' ORDER BY version`,
+    );
+    expect(recorded.map((r) => [Number(r.version), r.checksum])).toEqual(MIGRATIONS.map((m) => [m.version, migrationChecksum(m)]));
+    expect((await migrate(store, o, log)).applied).toEqual([]);
+
+    // An install that ran another migration 2 than this code's (its builder was edited after release).
+    await store.command(sql`INSERT INTO ${ledger} (version, name, checksum) VALUES (2, 'otel_logs', ${param('String', 'e'.repeat(64))})`);
+    const refused = migrate(store, o, log);
+    await expect(refused).rejects.toThrow(MigrationChecksumError);
+    await expect(refused).rejects.toThrow(/migration 2 \(otel_logs\) was applied to database otel_mig_legacy with checksum e{64}/);
   });
 });

@@ -4,18 +4,12 @@
  */
 import type { ClickHouseSettings } from '@clickhouse/client';
 import { ident, join, param, sql, unsafeRaw, type Sql } from '#storage/sql.ts';
+import type { DataTableName } from '#storage/tables.ts';
 import type { AttrFilter } from '../params/filters.ts';
 import type { TimeRange } from '../params/time.ts';
 
-export type Table =
-  | 'otel_traces'
-  | 'otel_traces_trace_id_ts'
-  | 'otel_logs'
-  | 'otel_metrics_gauge'
-  | 'otel_metrics_sum'
-  | 'otel_metrics_histogram'
-  | 'otel_metrics_exponential_histogram'
-  | 'otel_metrics_summary';
+/** A table the API reads: a name from the table registry. */
+export type Table = DataTableName;
 
 /**
  * Settings of every API query: a deadline, so one heavy request cannot hold the engine. A query past it fails

@@ -11,13 +11,21 @@
  * Cluster mode (a cluster name set): every statement runs `ON CLUSTER`, data lives in `<table>_local`
  * Replicated*MergeTree tables, and a `Distributed` table under the exporter's name sits in front of each, so
  * readers and writers use the same names in both modes.
+ *
+ * Names, retention expressions and sharding keys come from the table registry (`../tables.ts`).
+ *
+ * These builders render what the released migrations run: their output is pinned by checksum
+ * (`migrations.test.ts`), and an edit that changes it fails that test. Change a table with a new numbered
+ * migration (an `ALTER`, built by a new function), never by editing a builder here.
  */
+import { type DataTable, type MetricType, type TableSpec, TABLES, metricTable, storageName } from '../tables.ts';
 
 export interface DdlOptions {
   database: string;
   /** Cluster name; unset for a single server or embedded chDB. */
   cluster?: string | undefined;
-  ttlDays: { traces: number; logs: number; metrics: number };
+  /** Retention per signal in days, 0 for none (`--<signal>-ttl-days`). */
+  ttlDays: Record<DataTable['signal'], number>;
 }
 
 const Z = 'CODEC(ZSTD(1))';
@@ -33,8 +41,8 @@ function onCluster(o: DdlOptions): string {
 }
 
 /** The table that holds the rows: `<name>_local` in cluster mode, the name itself otherwise. */
-export function storageTable(o: DdlOptions, name: string): string {
-  return o.cluster ? `${name}_local` : name;
+export function storageTable(o: DdlOptions, spec: TableSpec): string {
+  return storageName(spec, o.cluster);
 }
 
 function engine(o: DdlOptions, table: string, kind: 'MergeTree' | 'ReplacingMergeTree' = 'MergeTree'): string {
@@ -42,18 +50,26 @@ function engine(o: DdlOptions, table: string, kind: 'MergeTree' | 'ReplacingMerg
   return `Replicated${kind}('/clickhouse/tables/{shard}/${o.database}/${table}', '{replica}')`;
 }
 
-function ttl(timeExpr: string, days: number): string {
-  return days > 0 ? `\nTTL ${timeExpr} + toIntervalDay(${days})` : '';
+/** `TTL …` of a data table's retention, written on its registry time expression; nothing for 0 days. */
+function ttl(o: DdlOptions, t: DataTable): string {
+  const days = o.ttlDays[t.signal];
+  return days > 0 ? `\nTTL ${t.ttlOn} + toIntervalDay(${days})` : '';
 }
 
-/** `CREATE TABLE` for a data table plus, in cluster mode, its Distributed front table. */
-function table(o: DdlOptions, name: string, columns: string[], tail: string, shardKey = 'rand()'): string[] {
-  const local = storageTable(o, name);
-  const create = `CREATE TABLE IF NOT EXISTS ${q(o.database)}.${q(local)}${onCluster(o)}\n(\n    ${columns.join(',\n    ')}\n)\nENGINE = ${engine(o, local)}\n${tail}`;
+/** `CREATE TABLE` for a table that holds rows plus, in cluster mode, its Distributed front table. */
+function table(
+  o: DdlOptions,
+  spec: DataTable | (typeof TABLES)['migrations' | 'kafkaBatches'],
+  columns: string[],
+  tail: string,
+  kind: 'MergeTree' | 'ReplacingMergeTree' = 'MergeTree',
+): string[] {
+  const local = storageTable(o, spec);
+  const create = `CREATE TABLE IF NOT EXISTS ${q(o.database)}.${q(local)}${onCluster(o)}\n(\n    ${columns.join(',\n    ')}\n)\nENGINE = ${engine(o, local, kind)}\n${tail}`;
   if (!o.cluster) return [create];
   return [
     create,
-    `CREATE TABLE IF NOT EXISTS ${q(o.database)}.${q(name)}${onCluster(o)} AS ${q(o.database)}.${q(local)}\nENGINE = Distributed(${q(o.cluster)}, ${q(o.database)}, ${q(local)}, ${shardKey})`,
+    `CREATE TABLE IF NOT EXISTS ${q(o.database)}.${q(spec.name)}${onCluster(o)} AS ${q(o.database)}.${q(local)}\nENGINE = Distributed(${q(o.cluster)}, ${q(o.database)}, ${q(local)}, ${spec.shardKey})`,
   ];
 }
 
@@ -89,11 +105,10 @@ export function tracesDdl(o: DdlOptions): string[] {
   const tail = [
     'PARTITION BY toDate(Timestamp)',
     'PRIMARY KEY (ServiceName, SpanName, toDateTime(Timestamp))',
-    `ORDER BY (ServiceName, SpanName, toDateTime(Timestamp), Timestamp)${ttl('toDateTime(Timestamp)', o.ttlDays.traces)}`,
+    `ORDER BY (ServiceName, SpanName, toDateTime(Timestamp), Timestamp)${ttl(o, TABLES.traces)}`,
     SETTINGS,
   ].join('\n');
-  // Spans of one trace land on one shard, so a trace lookup reads one shard's parts.
-  return table(o, 'otel_traces', columns, tail, 'cityHash64(TraceId)');
+  return table(o, TABLES.traces, columns, tail);
 }
 
 /** The trace id → time range lookup the exporter keeps, so a trace by id reads only its own time window. */
@@ -104,14 +119,15 @@ export function traceIdTsDdl(o: DdlOptions): string[] {
     'End DateTime CODEC(Delta, ZSTD(1))',
     'INDEX idx_trace_id TraceId TYPE bloom_filter(0.01) GRANULARITY 1',
   ];
-  const tail = [`PARTITION BY toDate(Start)`, `ORDER BY (TraceId, Start)${ttl('Start', o.ttlDays.traces)}`, SETTINGS].join('\n');
-  const tables = table(o, 'otel_traces_trace_id_ts', columns, tail, 'cityHash64(TraceId)');
+  const tail = [`PARTITION BY toDate(Start)`, `ORDER BY (TraceId, Start)${ttl(o, TABLES.traceIdTs)}`, SETTINGS].join('\n');
+  const tables = table(o, TABLES.traceIdTs, columns, tail);
   // The view reads the storage table (each shard aggregates its own inserts) and writes the local lookup table.
+  const view = TABLES.traceIdTsView;
   const mv =
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${q(o.database)}.${q(storageTable(o, 'otel_traces_trace_id_ts') + '_mv')}${onCluster(o)}\n` +
-    `TO ${q(o.database)}.${q(storageTable(o, 'otel_traces_trace_id_ts'))}\n` +
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${q(o.database)}.${q(storageTable(o, view))}${onCluster(o)}\n` +
+    `TO ${q(o.database)}.${q(storageTable(o, view.to))}\n` +
     `AS SELECT TraceId, min(Timestamp) AS Start, max(Timestamp) AS End\n` +
-    `FROM ${q(o.database)}.${q(storageTable(o, 'otel_traces'))}\nWHERE TraceId != ''\nGROUP BY TraceId`;
+    `FROM ${q(o.database)}.${q(storageTable(o, view.from))}\nWHERE TraceId != ''\nGROUP BY TraceId`;
   return [...tables, mv];
 }
 
@@ -155,17 +171,15 @@ export function logsDdl(o: DdlOptions): string[] {
   ];
   const tail = [
     'PARTITION BY toDate(Timestamp)',
-    `ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)${ttl('toDateTime(Timestamp)', o.ttlDays.logs)}`,
+    `ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)${ttl(o, TABLES.logs)}`,
     SETTINGS,
   ].join('\n');
-  return table(o, 'otel_logs', columns, tail);
+  return table(o, TABLES.logs, columns, tail);
 }
-
-type MetricKind = 'gauge' | 'sum' | 'histogram' | 'exponential_histogram' | 'summary';
 
 const EXEMPLARS = `Exemplars Nested(FilteredAttributes ${MAP}, TimeUnix DateTime64(9), Value Float64, SpanId String, TraceId String) ${Z}`;
 
-const METRIC_COLUMNS: Record<MetricKind, string[]> = {
+const METRIC_COLUMNS: Record<MetricType, string[]> = {
   gauge: [`Value Float64 ${Z}`, `Flags UInt32 ${Z}`, EXEMPLARS],
   sum: [`Value Float64 ${Z}`, `Flags UInt32 ${Z}`, EXEMPLARS, `AggregationTemporality Int32 ${Z}`, `IsMonotonic Boolean ${Z}`],
   histogram: [
@@ -202,9 +216,7 @@ const METRIC_COLUMNS: Record<MetricKind, string[]> = {
   ],
 };
 
-export const METRIC_KINDS = Object.keys(METRIC_COLUMNS) as MetricKind[];
-
-export function metricDdl(o: DdlOptions, kind: MetricKind): string[] {
+export function metricDdl(o: DdlOptions, kind: MetricType): string[] {
   const columns = [
     `ResourceAttributes ${MAP} ${Z}`,
     `ResourceSchemaUrl String ${Z}`,
@@ -230,10 +242,10 @@ export function metricDdl(o: DdlOptions, kind: MetricKind): string[] {
   ];
   const tail = [
     'PARTITION BY toDate(TimeUnix)',
-    `ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))${ttl('toDateTime(TimeUnix)', o.ttlDays.metrics)}`,
+    `ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))${ttl(o, metricTable(kind))}`,
     SETTINGS,
   ].join('\n');
-  return table(o, `otel_metrics_${kind}`, columns, tail);
+  return table(o, metricTable(kind), columns, tail);
 }
 
 export function databaseDdl(o: DdlOptions): string {
@@ -242,34 +254,30 @@ export function databaseDdl(o: DdlOptions): string {
 
 /** The ledger of applied migrations; replicated in cluster mode so every node sees one history. */
 export function migrationsTableDdl(o: DdlOptions): string[] {
-  const local = storageTable(o, 'crowsnest_migrations');
-  const create =
-    `CREATE TABLE IF NOT EXISTS ${q(o.database)}.${q(local)}${onCluster(o)}\n` +
-    `(\n    version UInt32,\n    name String,\n    applied_at DateTime64(3) DEFAULT now64(3)\n)\n` +
-    `ENGINE = ${engine(o, local, 'ReplacingMergeTree')}\nORDER BY version`;
-  if (!o.cluster) return [create];
-  return [
-    create,
-    `CREATE TABLE IF NOT EXISTS ${q(o.database)}.${q('crowsnest_migrations')}${onCluster(o)} AS ${q(o.database)}.${q(local)}\nENGINE = Distributed(${q(o.cluster)}, ${q(o.database)}, ${q(local)}, version)`,
-  ];
+  const columns = ['version UInt32', 'name String', 'applied_at DateTime64(3) DEFAULT now64(3)'];
+  return table(o, TABLES.migrations, columns, 'ORDER BY version', 'ReplacingMergeTree');
 }
 
-/** Every table that holds rows, including the trace-id lookup the materialized view writes. */
-export const DATA_TABLES = [
-  'otel_traces',
-  'otel_traces_trace_id_ts',
-  'otel_logs',
-  ...METRIC_KINDS.map((k) => `otel_metrics_${k}`),
-] as const;
+/**
+ * The checksum of each applied migration (see `checksums.ts`), added to ledgers created before checksums were
+ * recorded. Not part of `migrationsTableDdl`, so every install, old or new, gets the column the same way.
+ */
+export function migrationsChecksumDdl(o: DdlOptions): string[] {
+  const t = TABLES.migrations;
+  const names = o.cluster ? [storageTable(o, t), t.name] : [t.name];
+  return names.map((n) => `ALTER TABLE ${q(o.database)}.${q(n)}${onCluster(o)} ADD COLUMN IF NOT EXISTS checksum String DEFAULT ''`);
+}
 
 /**
  * Insert deduplication, which makes a replayed Kafka batch a no-op: an insert carrying an
  * `insert_deduplication_token` already seen in the last N inserts is dropped. Non-replicated MergeTree keeps no
  * such window by default; the view's target table needs its own, or a replay would still double its rows.
+ * The tables are named by the caller (migration 4 lists the ones that existed then): a table created later sets
+ * its window in the migration that creates it, so adding one to the registry never changes migration 4.
  */
-export function deduplicationDdl(o: DdlOptions): string[] {
+export function deduplicationDdl(o: DdlOptions, tables: readonly DataTable[]): string[] {
   const setting = o.cluster ? 'replicated_deduplication_window' : 'non_replicated_deduplication_window';
-  return DATA_TABLES.map((t) => `ALTER TABLE ${q(o.database)}.${q(storageTable(o, t))}${onCluster(o)} MODIFY SETTING ${setting} = 10000`);
+  return tables.map((t) => `ALTER TABLE ${q(o.database)}.${q(storageTable(o, t))}${onCluster(o)} MODIFY SETTING ${setting} = 10000`);
 }
 
 /**
@@ -278,14 +286,14 @@ export function deduplicationDdl(o: DdlOptions): string[] {
  * deduplication tokens, so rows already inserted are not inserted again.
  */
 export function kafkaLedgerDdl(o: DdlOptions): string[] {
-  const local = storageTable(o, 'crowsnest_kafka_batches');
-  const create =
-    `CREATE TABLE IF NOT EXISTS ${q(o.database)}.${q(local)}${onCluster(o)}\n` +
-    `(\n    topic LowCardinality(String),\n    partition UInt32,\n    first_offset UInt64,\n    last_offset UInt64,\n    planned_at DateTime64(3) DEFAULT now64(3)\n)\n` +
-    `ENGINE = ${engine(o, local, 'ReplacingMergeTree')}\nORDER BY (topic, partition, first_offset)\nTTL toDateTime(planned_at) + toIntervalDay(7)`;
-  if (!o.cluster) return [create];
-  return [
-    create,
-    `CREATE TABLE IF NOT EXISTS ${q(o.database)}.${q('crowsnest_kafka_batches')}${onCluster(o)} AS ${q(o.database)}.${q(local)}\nENGINE = Distributed(${q(o.cluster)}, ${q(o.database)}, ${q(local)}, partition)`,
+  const t = TABLES.kafkaBatches;
+  const columns = [
+    'topic LowCardinality(String)',
+    'partition UInt32',
+    'first_offset UInt64',
+    'last_offset UInt64',
+    'planned_at DateTime64(3) DEFAULT now64(3)',
   ];
+  const tail = `ORDER BY (topic, partition, first_offset)\nTTL ${t.ttl.on} + toIntervalDay(${t.ttl.days})`;
+  return table(o, t, columns, tail, 'ReplacingMergeTree');
 }
