@@ -106,8 +106,9 @@ export class KafkaTransport implements Transport {
     } catch (e) {
       this.kmetrics.produceErrors.inc({ topic });
       this.log.warn({ topic, err: (e as Error).message }, 'produce failed');
-      if (refusedRecords(e)) return { ok: false, retryable: false, reason: `Kafka refused the request: ${(e as Error).message}` };
-      return { ok: false, retryable: true, reason: `Kafka unavailable: ${(e as Error).message}`, retryAfterSeconds: 5 };
+      // Reasons reach clients: the Kafka error itself stays in the log line above.
+      if (refusedRecords(e)) return { ok: false, retryable: false, reason: "Kafka refused the request: its records are over the topic's size limit or invalid" };
+      return { ok: false, retryable: true, reason: 'Kafka unavailable', retryAfterSeconds: 5 };
     } finally {
       this.#inFlight.delete(sending);
       this.#bytes -= env.bytes;

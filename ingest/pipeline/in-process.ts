@@ -34,8 +34,9 @@ export class InProcessTransport implements Transport {
     try {
       await done;
       return { ok: true };
-    } catch (e) {
-      return { ok: false, retryable: true, reason: `storage write failed: ${(e as Error).message}`, retryAfterSeconds: 5 };
+    } catch {
+      // The reason reaches clients; the writer logged the insert's error.
+      return { ok: false, retryable: true, reason: 'storage write failed', retryAfterSeconds: 5 };
     } finally {
       this.#inFlight.delete(done);
       this.#track(-env.bytes, -1);

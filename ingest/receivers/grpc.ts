@@ -1,13 +1,15 @@
 /**
  * OTLP/gRPC receiver (default :4317): the trace, logs and metrics `Export` services. Messages pass through as
- * raw bytes and are decoded by the same decoder as OTLP/HTTP. Status codes follow the OTLP spec:
- * INVALID_ARGUMENT for malformed data, UNAUTHENTICATED without a valid token, UNAVAILABLE with a
- * `google.rpc.RetryInfo` detail when the pipeline is full (the SDK exporters honour its delay).
+ * raw bytes and are decoded by the same decoder as OTLP/HTTP. Errors are the platform's (#core/errors.ts), each
+ * code mapped to its gRPC status as the OTLP spec asks: INVALID_ARGUMENT for malformed data, UNAUTHENTICATED
+ * without a valid token, UNAVAILABLE with a `google.rpc.RetryInfo` detail when the pipeline is full (the SDK
+ * exporters honour its delay), INTERNAL when the fault is ours (details name a request id, the log has the rest).
  * grpc-js itself enforces the size limit (RESOURCE_EXHAUSTED) and handles gzip message compression.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Logger } from 'pino';
 import { authEnabled, tokenMatches } from '#core/auth.ts';
+import { AppError, logFailure, requestIds } from '#core/errors.ts';
+import type { Logger } from '#core/log.ts';
 import type { Signal } from '#otlp/rows.ts';
 import { type AcceptDeps, accept } from './accept.ts';
 import { retryStatusDetails, successProtobuf } from './responses.ts';
@@ -53,40 +55,34 @@ export class GrpcReceiver {
     }
   }
 
+  readonly #requestId = requestIds();
+
   #handler(signal: Signal): grpc.handleUnaryCall<Buffer, Buffer> {
     return (call, callback) => {
+      const fail = (err: AppError) => {
+        const requestId = this.#requestId();
+        logFailure(this.opts.log, err, { reqId: requestId, signal, protocol: 'grpc' });
+        const details = err.publicMessage(requestId);
+        const metadata = new grpc.Metadata();
+        if (err.retryAfterSeconds !== undefined) {
+          metadata.set('grpc-status-details-bin', retryStatusDetails(err.grpcStatus, details, err.retryAfterSeconds));
+        }
+        callback({ code: err.grpcStatus, details, metadata });
+      };
       const tokens = this.opts.authTokens;
       if (authEnabled(tokens)) {
         const header = call.metadata.get('authorization')[0];
         if (!tokenMatches(typeof header === 'string' ? header : header?.toString(), tokens)) {
-          callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or invalid bearer token' });
+          fail(new AppError('UNAUTHORIZED', 'missing or invalid bearer token'));
           return;
         }
       }
       accept(this.opts, signal, 'protobuf', call.request, 'grpc').then(
         (outcome) => {
-          switch (outcome.kind) {
-            case 'ok':
-              callback(null, Buffer.from(successProtobuf(outcome.rejected, outcome.message)));
-              return;
-            case 'invalid':
-              callback({ code: grpc.status.INVALID_ARGUMENT, details: outcome.message });
-              return;
-            case 'unavailable': {
-              const metadata = new grpc.Metadata();
-              metadata.set('grpc-status-details-bin', retryStatusDetails(grpc.status.UNAVAILABLE, outcome.message, outcome.retryAfterSeconds));
-              callback({ code: grpc.status.UNAVAILABLE, details: outcome.message, metadata });
-              return;
-            }
-            case 'failed':
-              callback({ code: grpc.status.INTERNAL, details: outcome.message });
-              return;
-          }
+          if (outcome.kind === 'ok') callback(null, Buffer.from(successProtobuf(outcome.rejected, outcome.message)));
+          else fail(outcome.error);
         },
-        (err: unknown) => {
-          this.opts.log.error({ err }, 'otlp grpc request failed');
-          callback({ code: grpc.status.INTERNAL, details: 'internal error' });
-        },
+        (err: unknown) => fail(new AppError('INTERNAL', 'otlp grpc request failed', { cause: err })),
       );
     };
   }

@@ -3,16 +3,19 @@
  * `application/json` bodies, optionally gzip-compressed. Responses follow the OTLP/HTTP spec: 200 with an
  * `Export*ServiceResponse` (partial success when items were dropped), 400 for malformed data, 401 without a
  * valid token, 413 for bodies over the limit (compressed or decompressed), 415 for other content types or
- * encodings, 503 + Retry-After when the pipeline is full; error bodies are `google.rpc.Status`.
+ * encodings, 503 + Retry-After when the pipeline is full, 500 when the fault is ours (the decoder threw
+ * unexpectedly: the client's data is not blamed with a 400; the answer names a request id, the log has the rest).
+ * Error bodies are `google.rpc.Status`; statuses and codes come from the platform's one error model (#core/errors.ts).
  */
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import type { Logger } from 'pino';
 import { authEnabled, tokenMatches } from '#core/auth.ts';
+import { AppError, logFailure, requestIds, toAppError } from '#core/errors.ts';
+import type { Logger } from '#core/log.ts';
 import type { Signal } from '#otlp/rows.ts';
 import { type AcceptDeps, type BodyFormat, accept } from './accept.ts';
-import { GrpcCode, statusJson, statusProtobuf, successJson, successProtobuf } from './responses.ts';
+import { statusJson, statusProtobuf, successJson, successProtobuf } from './responses.ts';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -20,6 +23,7 @@ const inflateAsync = promisify(inflate);
 export interface HttpReceiverOptions extends AcceptDeps {
   maxRequestBytes: number;
   authTokens?: readonly string[] | undefined;
+  /** The receiver's logger, already naming its component; each request's lines add its `reqId`. */
   log: Logger;
 }
 
@@ -30,60 +34,63 @@ function formatOf(req: FastifyRequest): BodyFormat {
   return String(req.headers['content-type'] ?? '').startsWith(JSON_TYPE) ? 'json' : 'protobuf';
 }
 
-function sendStatus(reply: FastifyReply, format: BodyFormat, http: number, grpcCode: number, message: string): FastifyReply {
-  return format === 'json'
-    ? reply.status(http).type(JSON_TYPE).send(statusJson(grpcCode, message))
-    : reply.status(http).type(PROTOBUF).send(Buffer.from(statusProtobuf(grpcCode, message)));
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+/**
+ * Answers with the error's HTTP status and a `google.rpc.Status` carrying its gRPC code, in the request's format.
+ * A 5xx is logged with the request id it names (its message is generic unless written for the client).
+ */
+function sendError(reply: FastifyReply, req: FastifyRequest, log: Logger, err: AppError, fields: Record<string, unknown> = {}): FastifyReply {
+  logFailure(log, err, { reqId: req.id, url: req.url, ...fields });
+  if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
+  if (err.status >= 500) void reply.header('x-request-id', req.id);
+  const message = err.publicMessage(req.id);
+  return formatOf(req) === 'json'
+    ? reply.status(err.status).type(JSON_TYPE).send(statusJson(err.grpcStatus, message))
+    : reply.status(err.status).type(PROTOBUF).send(Buffer.from(statusProtobuf(err.grpcStatus, message)));
 }
 
 async function decompress(req: FastifyRequest, body: Buffer, limit: number): Promise<Buffer> {
   const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding === 'identity' || encoding === '') return body;
   const inflater = encoding === 'gzip' ? gunzipAsync : encoding === 'deflate' ? inflateAsync : undefined;
-  if (!inflater) throw new HttpError(415, `unsupported Content-Encoding "${encoding}" (use gzip, deflate or identity)`);
+  if (!inflater) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Encoding "${encoding}" (use gzip, deflate or identity)`);
   try {
     // maxOutputLength stops a decompression bomb before it is fully inflated in memory.
     return await inflater(body, { maxOutputLength: limit });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw new HttpError(413, `decompressed body is larger than the ${limit}-byte limit`);
+      throw new AppError('PAYLOAD_TOO_LARGE', `decompressed body is larger than the ${limit}-byte limit`);
     }
-    throw new HttpError(400, `body is not valid ${encoding} data: ${err.message}`);
+    throw new AppError('BAD_REQUEST', `body is not valid ${encoding} data: ${err.message}`);
   }
 }
 
 export function buildHttpReceiver(opts: HttpReceiverOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: opts.log.child({ component: 'otlp-http' }) , bodyLimit: opts.maxRequestBytes,
+  const log = opts.log;
+  const app = Fastify({
+    loggerInstance: log,
+    bodyLimit: opts.maxRequestBytes,
+    // Ids unique across processes and restarts, so the one in a client's 5xx finds its log line.
+    genReqId: requestIds(),
     // Per-request lines would dominate the logs at ingest rates; counts and rejections are in /metrics.
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser([PROTOBUF, JSON_TYPE], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    const format = formatOf(req);
-    const status = err.statusCode ?? 500;
-    if (status >= 500) opts.log.error({ err }, 'otlp http request failed');
-    let message = status >= 500 ? 'internal error' : err.message;
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
-      message = `unsupported Content-Type "${req.headers['content-type'] ?? ''}" (use ${PROTOBUF} or ${JSON_TYPE})`;
-    } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      message = `body is larger than the ${opts.maxRequestBytes}-byte limit`;
+  // fastify's own errors (content type, body limit) are 4xx; anything thrown unexpectedly is a bug: 500.
+  app.setErrorHandler((err: unknown, req, reply) => {
+    let error = toAppError(err);
+    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+      error = new AppError(error.code, `unsupported Content-Type "${req.headers['content-type'] ?? ''}" (use ${PROTOBUF} or ${JSON_TYPE})`);
+    } else if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      error = new AppError('PAYLOAD_TOO_LARGE', `body is larger than the ${opts.maxRequestBytes}-byte limit`);
     }
-    return sendStatus(reply, format, status, status >= 500 ? GrpcCode.INTERNAL : GrpcCode.INVALID_ARGUMENT, message);
+    return sendError(reply, req, log, error);
   });
   app.setNotFoundHandler((req, reply) =>
-    sendStatus(reply, formatOf(req), 404, GrpcCode.UNIMPLEMENTED, `no OTLP endpoint at ${req.method} ${req.url} (use POST /v1/traces, /v1/logs or /v1/metrics)`),
+    sendError(reply, req, log, new AppError('NOT_FOUND', `no OTLP endpoint at ${req.method} ${req.url} (use POST /v1/traces, /v1/logs or /v1/metrics)`)),
   );
 
   if (authEnabled(opts.authTokens)) {
@@ -91,7 +98,7 @@ export function buildHttpReceiver(opts: HttpReceiverOptions): FastifyInstance {
     app.addHook('onRequest', async (req, reply) => {
       if (!tokenMatches(req.headers.authorization, tokens)) {
         void reply.header('www-authenticate', 'Bearer');
-        return sendStatus(reply, formatOf(req), 401, GrpcCode.UNAUTHENTICATED, 'missing or invalid bearer token');
+        return sendError(reply, req, log, new AppError('UNAUTHORIZED', 'missing or invalid bearer token'));
       }
     });
   }
@@ -102,30 +109,21 @@ export function buildHttpReceiver(opts: HttpReceiverOptions): FastifyInstance {
     try {
       body = await decompress(req, (req.body as Buffer | undefined) ?? Buffer.alloc(0), opts.maxRequestBytes);
     } catch (e) {
-      if (e instanceof HttpError) {
-        opts.metrics.rejected.inc({ signal, reason: e.status === 413 ? 'too_large' : 'bad_encoding' });
-        return sendStatus(reply, format, e.status, GrpcCode.INVALID_ARGUMENT, e.message);
+      if (e instanceof AppError) {
+        opts.metrics.rejected.inc({ signal, reason: e.code === 'PAYLOAD_TOO_LARGE' ? 'too_large' : 'bad_encoding' });
+        return sendError(reply, req, log, e);
       }
       throw e;
     }
     if (body.length === 0) {
       opts.metrics.rejected.inc({ signal, reason: 'empty' });
-      return sendStatus(reply, format, 400, GrpcCode.INVALID_ARGUMENT, 'empty request body');
+      return sendError(reply, req, log, new AppError('BAD_REQUEST', 'empty request body'));
     }
     const outcome = await accept(opts, signal, format, body, `http/${format}`);
-    switch (outcome.kind) {
-      case 'ok':
-        return format === 'json'
-          ? reply.status(200).type(JSON_TYPE).send(successJson(signal, outcome.rejected, outcome.message))
-          : reply.status(200).type(PROTOBUF).send(Buffer.from(successProtobuf(outcome.rejected, outcome.message)));
-      case 'invalid':
-        return sendStatus(reply, format, 400, GrpcCode.INVALID_ARGUMENT, outcome.message);
-      case 'unavailable':
-        void reply.header('retry-after', String(outcome.retryAfterSeconds));
-        return sendStatus(reply, format, 503, GrpcCode.UNAVAILABLE, outcome.message);
-      case 'failed':
-        return sendStatus(reply, format, 500, GrpcCode.INTERNAL, outcome.message);
-    }
+    if (outcome.kind === 'error') return sendError(reply, req, log, outcome.error, { signal, format });
+    return format === 'json'
+      ? reply.status(200).type(JSON_TYPE).send(successJson(signal, outcome.rejected, outcome.message))
+      : reply.status(200).type(PROTOBUF).send(Buffer.from(successProtobuf(outcome.rejected, outcome.message)));
   };
   app.post('/v1/traces', route('traces'));
   app.post('/v1/logs', route('logs'));

@@ -24,9 +24,7 @@ export function successJson(signal: Signal, rejected: number, message: string): 
   return JSON.stringify({ partialSuccess: { [REJECTED_FIELD[signal]]: String(rejected), errorMessage: message } });
 }
 
-/** gRPC status codes used in `google.rpc.Status.code`. */
-export const GrpcCode = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAUTHENTICATED: 16, UNAVAILABLE: 14, INTERNAL: 13, UNIMPLEMENTED: 12 } as const;
-
+/** `google.rpc.Status`; `code` is the gRPC status of the error's code (#core/errors.ts). */
 export function statusProtobuf(code: number, message: string): Uint8Array {
   return Uint8Array.from([(1 << 3) | 0, ...varint(code), ...lengthDelimited(2, Buffer.from(message))]);
 }
