@@ -24,7 +24,7 @@ import type {
   TraceSummary,
 } from './contract.ts';
 import { AGGS, METRIC_TYPES } from './schemas/metrics.ts';
-import type { Agg, MetricType as SqlMetricType } from './sql/metrics.ts';
+import type { Agg, MetricType as SqlMetricType } from './sql/metrics/catalogue.ts';
 import type { SpanStatus } from './sql/traces.ts';
 
 describe('types derived from the schemas', () => {

@@ -23,18 +23,9 @@ import { parseGroupBy, parseLabelFilters } from '../params/filters.ts';
 import { type TimeRange, NS_PER_MS, resolveRange, resolveStepMs } from '../params/time.ts';
 import { runQuery, trimToLimit } from '../run.ts';
 import { TARGET_POINTS, metricCatalogSchema, metricPointsSchema, metricSeriesSchema } from '../schemas/metrics.ts';
-import {
-  type Agg,
-  type MetricKind,
-  type MetricQuery,
-  type MetricType,
-  allowedAggs,
-  lookbackMs,
-  metricKindSql,
-  metricListSql,
-  metricPointsSql,
-  metricSeriesSql,
-} from '../sql/metrics.ts';
+import { type Agg, type MetricKind, type MetricType, allowedAggs, metricKindSql, metricListSql } from '../sql/metrics/catalogue.ts';
+import { metricPointsSql } from '../sql/metrics/points.ts';
+import { type MetricQuery, lookbackMs, metricSeriesSql } from '../sql/metrics/series.ts';
 
 export interface MetricRouteOptions {
   store: Store;

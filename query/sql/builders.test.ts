@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Sql } from '#storage/sql.ts';
 import { logHistogramSql, logSearchSql } from './logs.ts';
-import { type MetricKind, type MetricQuery, metricKindSql, metricListSql, metricPointsSql, metricSeriesSql } from './metrics.ts';
+import { type MetricKind, metricKindSql, metricListSql } from './metrics/catalogue.ts';
+import { metricPointsSql } from './metrics/points.ts';
+import { type MetricQuery, metricSeriesSql } from './metrics/series.ts';
 import { servicesSql } from './services.ts';
 import { traceByIdSql, traceSearchSql } from './traces.ts';
 
