@@ -1,8 +1,8 @@
 /**
  * Kafka pipeline metrics, registered in the platform registry: produce/consume rates, consumer lag per
- * partition, dead-lettered messages and writer retries. Partition is a label: partition counts are small.
+ * partition, dead-lettered messages, writer retries and replays. Partition is a label: partition counts are small.
  */
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { PlatformMetrics } from '#core/metrics.ts';
 
 export interface KafkaMetrics {
@@ -15,6 +15,10 @@ export interface KafkaMetrics {
   consumed: Counter<'topic'>;
   deadLettered: Counter<'topic'>;
   retries: Counter<'topic'>;
+  /** Plans a writer found recorded in the ledger and so inserted again with the same deduplication tokens. */
+  replays: Counter<'topic'>;
+  /** Rows of those replayed plans (ClickHouse drops the blocks that had landed before). */
+  replayedRows: Counter<'topic'>;
   lag: Gauge<'topic' | 'partition'>;
 }
 
@@ -28,6 +32,46 @@ export function createKafkaMetrics(platform: PlatformMetrics): KafkaMetrics {
     consumed: new Counter({ name: 'crowsnest_kafka_consumed_messages_total', help: 'Messages consumed by writers.', labelNames: ['topic'], registers }),
     deadLettered: new Counter({ name: 'crowsnest_kafka_dlq_messages_total', help: 'Undecodable messages sent to the dead-letter topic.', labelNames: ['topic'], registers }),
     retries: new Counter({ name: 'crowsnest_writer_retries_total', help: 'Writer flush retries (ClickHouse or Kafka unavailable).', labelNames: ['topic'], registers }),
+    replays: new Counter({
+      name: 'crowsnest_kafka_replays_total',
+      help: 'Batches replayed from the plan ledger after a writer crash or a lost commit (inserted again with the same deduplication tokens).',
+      labelNames: ['topic'],
+      registers,
+    }),
+    replayedRows: new Counter({ name: 'crowsnest_kafka_replayed_rows_total', help: 'Rows of replayed batches.', labelNames: ['topic'], registers }),
     lag: new Gauge({ name: 'crowsnest_kafka_consumer_lag', help: 'Messages not yet committed by the writers, per partition.', labelNames: ['topic', 'partition'], registers }),
   };
+}
+
+const DUPLICATES = 'crowsnest_clickhouse_duplicated_inserted_blocks';
+
+/**
+ * ClickHouse's own evidence that replays are harmless: its `DuplicatedInsertedBlocks` event, the blocks it dropped
+ * because their deduplication token had been inserted before. Read from `system.events` at each scrape (with
+ * embedded chDB, this process's engine; with a server, the server since its start). A scrape while ClickHouse is
+ * away keeps the last reading rather than failing /metrics.
+ */
+export function registerDuplicatesGauge(registry: Registry, read: () => Promise<number>): void {
+  if (registry.getSingleMetric(DUPLICATES)) return; // one writer per process; a second one reads the same engine
+  new Gauge({
+    name: DUPLICATES,
+    help: 'Insert blocks ClickHouse dropped as duplicates of earlier inserts (system.events DuplicatedInsertedBlocks): replayed Kafka batches land here.',
+    registers: [registry],
+    async collect() {
+      try {
+        this.set(await withTimeout(read(), 2000));
+      } catch {
+        // Keep the last value: /metrics must answer while ClickHouse is down.
+      }
+    },
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

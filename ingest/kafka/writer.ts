@@ -18,12 +18,18 @@
  * finish, so the ledger already holds its range when the new plan looks it up.
  *
  * ClickHouse unavailable: the partition is paused and the step that needs ClickHouse (the ledger lookup that
- * starts a plan, or steps 1–3) is retried with capped exponential backoff, forever; each retry is counted.
- * Nothing is committed until the insert succeeds, so lag grows and then drains.
+ * starts a plan, or steps 1–3) is retried with capped exponential backoff (#core/retry.ts), until it succeeds or
+ * the writer stops; each retry is counted. Nothing is committed until the insert succeeds, so lag grows and then
+ * drains.
+ *
+ * Replays are counted (`crowsnest_kafka_replays_total`, `crowsnest_kafka_replayed_rows_total`), and ClickHouse's
+ * own count of the blocks it dropped as duplicates is on /metrics beside them
+ * (`crowsnest_clickhouse_duplicated_inserted_blocks`), so a replay that did not deduplicate would show.
  */
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PlatformMetrics } from '#core/metrics.ts';
+import { attempt, retry, unwrap } from '#core/retry.ts';
 import { OtlpDecodeError, decodeProtobuf } from '#otlp/decode.ts';
 import type { TableName } from '#otlp/rows.ts';
 import { StagedInsert } from '../pipeline/insert.ts';
@@ -32,7 +38,7 @@ import type { Store } from '#storage/client.ts';
 import { ident, param, sql } from '#storage/sql.ts';
 import { TABLES } from '#storage/tables.ts';
 import { type Topics, signalOfTopic } from './client.ts';
-import type { KafkaMetrics } from './metrics.ts';
+import { type KafkaMetrics, registerDuplicatesGauge } from './metrics.ts';
 import { JavaCompatiblePartitioner } from './partitioner.ts';
 
 export interface KafkaWriterOptions {
@@ -57,6 +63,8 @@ interface Plan {
   last: bigint;
   /** Set when replaying a plan found in the ledger: the plan must end exactly here. */
   replayUntil: bigint | undefined;
+  /** Whether the ledger already held this plan when it started (a replay), rather than this writer recording it. */
+  replayed: boolean;
   /** Each table's rows, encoded into Native blocks as they arrive. */
   staged: Map<TableName, StagedInsert>;
   rows: number;
@@ -84,7 +92,8 @@ export class KafkaWriter {
   /** When the last batch that carried messages was done with, and how many batches are being worked on. */
   #lastMessageAt = 0;
   #activeBatches = 0;
-  #closing = false;
+  /** Aborted by close(): retry loops stop waiting, and plans flushed from then on get one attempt. */
+  readonly #stopping = new AbortController();
 
   constructor(
     kafka: Kafka,
@@ -107,6 +116,10 @@ export class KafkaWriter {
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
     this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: JavaCompatiblePartitioner });
+    registerDuplicatesGauge(metrics.registry, async () => {
+      const [r] = await store.rows<{ n: string }>(sql`SELECT sum(value) AS n FROM system.events WHERE event = 'DuplicatedInsertedBlocks'`);
+      return Number(r?.n ?? 0);
+    });
     // A rebalance takes partitions away: their unflushed plans are dropped (nothing of them was committed,
     // and whoever owns the partition next replays from the committed offset).
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, (e) => {
@@ -200,8 +213,11 @@ export class KafkaWriter {
       ),
     );
     const replayUntil = found ? BigInt(found.last) : undefined;
-    if (replayUntil !== undefined) this.log.warn({ topic, partition, first: first.toString(), last: found!.last }, 'replaying a planned batch');
-    return { topic, partition, first, last: first - 1n, replayUntil, staged: new Map(), rows: 0, dead: [], startedAt: Date.now() };
+    if (replayUntil !== undefined) {
+      this.kmetrics.replays.inc({ topic });
+      this.log.warn({ topic, partition, first: first.toString(), last: found!.last }, 'replaying a planned batch');
+    }
+    return { topic, partition, first, last: first - 1n, replayUntil, replayed: replayUntil !== undefined, staged: new Map(), rows: 0, dead: [], startedAt: Date.now() };
   }
 
   #addMessage(plan: Plan, message: KafkaMessage): void {
@@ -313,6 +329,7 @@ export class KafkaWriter {
       this.metrics.batchSeconds.observe({ table }, await staged.insert(settings));
       this.metrics.batchRows.observe({ table }, staged.rows);
       this.metrics.written.inc({ table }, staged.rows);
+      if (plan.replayed) this.kmetrics.replayedRows.inc({ topic }, staged.rows);
     }
   }
 
@@ -322,27 +339,29 @@ export class KafkaWriter {
    * so the partition's next owner starts from the same offset.
    */
   async #retrying<T>(topic: string, partition: number, heartbeat: () => Promise<void>, what: string, step: () => Promise<T>): Promise<T> {
-    let delay = 200;
     let paused = false;
-    let attempts = 0;
     try {
-      for (;;) {
-        try {
-          return await step();
-        } catch (e) {
-          attempts++;
-          if (this.#closing && attempts >= 3) throw e;
-          this.kmetrics.retries.inc({ topic });
-          this.log.warn({ topic, partition, err: (e as Error).message, retryInMs: delay }, `${what} failed; retrying`);
-          if (!paused) {
-            this.#consumer.pause([{ topic, partitions: [partition] }]);
-            paused = true;
-          }
-          await new Promise((r) => setTimeout(r, delay));
-          await heartbeat().catch(() => undefined);
-          delay = Math.min(delay * 2, this.opts.maxBackoffMs ?? 30_000);
-        }
-      }
+      const result = await retry(
+        attempt(async ({ attempt: n }) => {
+          // A wait may have outlasted the heartbeat interval: tell the group this member is alive before trying again.
+          if (n > 1) await heartbeat().catch(() => undefined);
+          return step();
+        }),
+        {
+          initialDelayMs: 200,
+          maxDelayMs: this.opts.maxBackoffMs ?? 30_000,
+          signal: this.#stopping.signal,
+          onRetry: ({ delayMs, error }) => {
+            this.kmetrics.retries.inc({ topic });
+            this.log.warn({ topic, partition, err: (error as Error).message, retryInMs: Math.round(delayMs) }, `${what} failed; retrying`);
+            if (!paused) {
+              this.#consumer.pause([{ topic, partitions: [partition] }]);
+              paused = true;
+            }
+          },
+        },
+      );
+      return unwrap(result);
     } finally {
       if (paused) this.#consumer.resume([{ topic, partitions: [partition] }]);
     }
@@ -370,7 +389,7 @@ export class KafkaWriter {
 
   /** Flushes what is planned, commits, and leaves the group. */
   async close(): Promise<void> {
-    this.#closing = true;
+    this.#stopping.abort();
     if (this.#timer) clearInterval(this.#timer);
     for (const [k, plan] of [...this.#plans]) {
       await this.#withLock(k, async () => {

@@ -12,6 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { PlatformMetrics } from '#core/metrics.ts';
+import { attempt, retry } from '#core/retry.ts';
 import type { DecodedRequest, TableName } from '#otlp/rows.ts';
 import type { Store } from '#storage/client.ts';
 import type { Codecs } from '#storage/codecs.ts';
@@ -24,7 +25,7 @@ export interface WriterOptions {
   maxAgeMs: number;
   /** Insert attempts before a batch's writers are told it failed. @default 3 */
   attempts?: number;
-  /** First retry delay, doubled per attempt. @default 200 */
+  /** First retry delay, doubled per attempt (± 20 % jitter). @default 200 */
   backoffMs?: number;
 }
 
@@ -109,28 +110,29 @@ export class BatchWriter {
     this.#inserting.set(table, running);
   }
 
+  /** Inserts the batch, retried with backoff (#core/retry.ts) up to `attempts`; settles its writes either way. */
   async #insert(table: TableName, batch: Batch): Promise<void> {
-    const attempts = this.opts.attempts ?? 3;
-    let delay = this.opts.backoffMs ?? 200;
-    let lastError: Error | undefined;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        this.metrics.batchSeconds.observe({ table }, await batch.staged.insert());
-        this.metrics.batchRows.observe({ table }, batch.staged.rows);
-        this.metrics.written.inc({ table }, batch.staged.rows);
-        for (const w of batch.waiters) w.resolve();
-        return;
-      } catch (e) {
-        lastError = e as Error;
-        this.metrics.writeErrors.inc({ table });
-        this.log.warn({ table, rows: batch.staged.rows, attempt, err: lastError.message }, 'insert failed');
-        if (attempt < attempts) {
-          await new Promise((r) => setTimeout(r, delay));
-          delay *= 2;
+    const result = await retry(
+      attempt(async ({ attempt: n }) => {
+        try {
+          return await batch.staged.insert();
+        } catch (e) {
+          this.metrics.writeErrors.inc({ table });
+          this.log.warn({ table, rows: batch.staged.rows, attempt: n, err: (e as Error).message }, 'insert failed');
+          throw e;
         }
-      }
+      }),
+      { maxAttempts: this.opts.attempts ?? 3, initialDelayMs: this.opts.backoffMs ?? 200, multiplier: 2, maxDelayMs: 30_000 },
+    );
+    if (result.status === 'failure') {
+      const err = result.error instanceof Error ? result.error : new Error('insert failed');
+      for (const w of batch.waiters) w.reject(err);
+      return;
     }
-    for (const w of batch.waiters) w.reject(lastError ?? new Error('insert failed'));
+    this.metrics.batchSeconds.observe({ table }, result.value);
+    this.metrics.batchRows.observe({ table }, batch.staged.rows);
+    this.metrics.written.inc({ table }, batch.staged.rows);
+    for (const w of batch.waiters) w.resolve();
   }
 
   /** Flushes everything queued and waits for the inserts. */
