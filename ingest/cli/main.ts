@@ -4,7 +4,7 @@
  */
 import { ConfigError, loadConfig, optionsHelp, redacted } from '#config/load.ts';
 import { PROCESS, STORAGE } from '#config/options.ts';
-import { createLogger } from '#core/log.ts';
+import { createLogger, resolveLogFormat } from '#core/log.ts';
 import { RoleError } from '#core/role.ts';
 import { COMMANDS, PLATFORM_OPTIONS } from './commands.ts';
 import { type Platform, loadCommandConfig, startPlatform } from './platform.ts';
@@ -54,8 +54,15 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     process.stderr.write(`crowsnest ${command}: unexpected argument "${positional.join(' ')}"\n`);
     return 2;
   }
-  const log = createLogger(String(config['logLevel']));
-  log.info({ command, config: redacted(spec, config), ...(ignored.length > 0 ? { ignoredOptionsOfOtherRoles: ignored } : {}) }, 'starting');
+  const log = createLogger({ level: config.logLevel, format: config.logFormat });
+  // The whole configuration goes in the first line for log collectors; on a terminal it would be forty lines
+  // before anything happens, so there it is a debug line.
+  const settings = { config: redacted(spec, config), ...(ignored.length > 0 ? { ignoredOptionsOfOtherRoles: ignored } : {}) };
+  if (resolveLogFormat(config.logFormat, process.stdout.isTTY === true) === 'json') log.info({ command, ...settings }, 'starting');
+  else {
+    log.info(`starting ${command}`);
+    log.debug(settings, 'configuration');
+  }
 
   if (command === 'migrate') {
     const store = await openStore(loaded.config as Parameters<typeof openStore>[0], log.child({ component: 'migrate' }));
