@@ -84,17 +84,24 @@ export async function retry<T>(step: Step<T>, opts: RetryOptions = {}): Promise<
   const started = Date.now();
   const deadline = opts.deadlineMs === undefined ? Infinity : started + opts.deadlineMs;
 
-  // One signal for the attempts: the caller's, or the deadline's, whichever comes first.
-  const controller = new AbortController();
-  const abort = () => controller.abort(opts.signal?.reason);
-  opts.signal?.addEventListener('abort', abort, { once: true });
-  const deadlineTimer = Number.isFinite(deadline) ? setTimeout(() => controller.abort(new Error('retry deadline passed')), deadline - started) : undefined;
-  deadlineTimer?.unref?.();
+  // The attempts' signal: the caller's, or with a deadline one that also aborts when it passes. Without a
+  // deadline no listener is added, since callers share one signal among many retry loops (a writer's partitions).
+  let attemptSignal = opts.signal ?? NEVER;
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  let abort: (() => void) | undefined;
+  if (Number.isFinite(deadline)) {
+    const controller = new AbortController();
+    abort = () => controller.abort(opts.signal?.reason);
+    opts.signal?.addEventListener('abort', abort, { once: true });
+    deadlineTimer = setTimeout(() => controller.abort(new Error('retry deadline passed')), deadline - started);
+    deadlineTimer.unref?.();
+    attemptSignal = controller.signal;
+  }
 
   let nextDelay = initial;
   try {
     for (let attempt = 1; ; attempt++) {
-      const result = await step({ attempt, signal: controller.signal });
+      const result = await step({ attempt, signal: attemptSignal });
       if (result.status === 'success') return { status: 'success', value: result.value, attempts: attempt };
       const fail = (reason: 'permanent' | 'attempts' | 'deadline' | 'aborted'): RetryResult<T> => ({ status: 'failure', error: result.error, attempts: attempt, reason });
       if (result.status === 'failure') return fail('permanent');
@@ -112,10 +119,12 @@ export async function retry<T>(step: Step<T>, opts: RetryOptions = {}): Promise<
       if (opts.signal?.aborted) return fail('aborted');
     }
   } finally {
-    opts.signal?.removeEventListener('abort', abort);
+    if (abort) opts.signal?.removeEventListener('abort', abort);
     if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
   }
 }
+
+const NEVER = new AbortController().signal;
 
 /** How `attempt` sorts a thrown error. */
 export type Classify = (error: unknown) => { retryable: boolean; retryAfterMs?: number | undefined };

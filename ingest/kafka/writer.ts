@@ -26,6 +26,7 @@
  * own count of the blocks it dropped as duplicates is on /metrics beside them
  * (`crowsnest_clickhouse_duplicated_inserted_blocks`), so a replay that did not deduplicate would show.
  */
+import { setMaxListeners } from 'node:events';
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PlatformMetrics } from '#core/metrics.ts';
@@ -116,6 +117,8 @@ export class KafkaWriter {
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
     this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: JavaCompatiblePartitioner });
+    // Every partition's retry loop waits on this signal: past ten, Node would warn of a listener leak.
+    setMaxListeners(0, this.#stopping.signal);
     registerDuplicatesGauge(metrics.registry, async () => {
       const [r] = await store.rows<{ n: string }>(sql`SELECT sum(value) AS n FROM system.events WHERE event = 'DuplicatedInsertedBlocks'`);
       return Number(r?.n ?? 0);
