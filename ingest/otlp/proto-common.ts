@@ -1,12 +1,6 @@
 /**
- * Protobuf decoding of opentelemetry.proto.common.v1 / resource.v1 messages shared by the three signals.
- *
- * Field numbers (opentelemetry-proto common/v1/common.proto, resource/v1/resource.proto):
- *   AnyValue: string_value 1, bool_value 2, int_value 3 (int64), double_value 4, array_value 5, kvlist_value 6,
- *             bytes_value 7 — a oneof, so the last one on the wire wins.
- *   ArrayValue: values 1. KeyValueList: values 1. KeyValue: key 1, value 2.
- *   InstrumentationScope: name 1, version 2, attributes 3, dropped_attributes_count 4.
- *   Resource: attributes 1, dropped_attributes_count 2, entity_refs 3.
+ * Protobuf decoding of opentelemetry.proto.common.v1 / resource.v1 messages shared by the three signals (field
+ * numbers in descriptor.ts). AnyValue is a oneof, so the last member on the wire wins.
  */
 import {
   BytesValue,
@@ -19,26 +13,36 @@ import {
   type RawMap,
   type RawValue,
 } from './attributes.ts';
+import {
+  AnyValue,
+  ArrayValue,
+  InstrumentationScope,
+  KeyValue,
+  KeyValueList,
+  Resource,
+  known,
+  tags,
+} from './descriptor.ts';
 import { OtlpDecodeError, within } from './errors.ts';
 import type { Attrs } from './rows.ts';
-import { I64, LEN, VARINT, fields, i64ToDecimal, sameWords, type Reader } from './wire.ts';
+import { i64ToDecimal, sameWords, type Reader } from './wire.ts';
 
 /** Arrays and kvlists nest; bound it so hostile input cannot exhaust the stack. */
 export const MAX_VALUE_DEPTH = 64;
 
-const ANY_VALUE = fields({
-  1: ['stringValue', LEN],
-  2: ['boolValue', VARINT],
-  3: ['intValue', VARINT],
-  4: ['doubleValue', I64],
-  5: ['arrayValue', LEN],
-  6: ['kvlistValue', LEN],
-  7: ['bytesValue', LEN],
-});
-const VALUES = fields({ 1: ['values', LEN] });
-const KEY_VALUE = fields({ 1: ['key', LEN], 2: ['value', LEN] });
-const SCOPE = fields({ 1: ['name', LEN], 2: ['version', LEN], 3: ['attributes', LEN], 4: ['droppedAttributesCount', VARINT] });
-const RESOURCE = fields({ 1: ['attributes', LEN], 2: ['droppedAttributesCount', VARINT], 3: ['entityRefs', LEN] });
+// Tags and known fields, derived once into this module's constants (see descriptor.ts on why local).
+const ANY = tags(AnyValue);
+const ANY_KNOWN = known(AnyValue);
+const ARRAY = tags(ArrayValue);
+const ARRAY_KNOWN = known(ArrayValue);
+const KVLIST = tags(KeyValueList);
+const KVLIST_KNOWN = known(KeyValueList);
+const KV = tags(KeyValue);
+const KV_KNOWN = known(KeyValue);
+const SCOPE = tags(InstrumentationScope);
+const SCOPE_KNOWN = known(InstrumentationScope);
+const RESOURCE = tags(Resource);
+const RESOURCE_KNOWN = known(Resource);
 
 /** AnyValue `[pos, end)` → its AsString form. */
 export function anyValueString(r: Reader, end: number): string {
@@ -46,20 +50,20 @@ export function anyValueString(r: Reader, end: number): string {
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case 10:
+      case ANY.stringValue:
         out = r.string(end);
         break;
-      case 16:
+      case ANY.boolValue:
         out = r.bool() ? 'true' : 'false';
         break;
-      case 24:
+      case ANY.intValue:
         r.v64();
         out = i64ToDecimal(r.lo, r.hi);
         break;
-      case 33:
+      case ANY.doubleValue:
         out = formatDouble(r.double());
         break;
-      case 42: {
+      case ANY.arrayValue: {
         const e = r.lenEnd(end);
         try {
           out = marshalArray(arrayRaw(r, e, 1));
@@ -68,7 +72,7 @@ export function anyValueString(r: Reader, end: number): string {
         }
         break;
       }
-      case 50: {
+      case ANY.kvlistValue: {
         const e = r.lenEnd(end);
         try {
           out = marshalMap(kvlistRaw(r, e, 1));
@@ -77,14 +81,14 @@ export function anyValueString(r: Reader, end: number): string {
         }
         break;
       }
-      case 58: {
+      case ANY.bytesValue: {
         const e = r.lenEnd(end);
         out = encodeBase64(r.buf, r.pos, e);
         r.pos = e;
         break;
       }
       default:
-        r.unknown(tag, end, ANY_VALUE);
+        r.unknown(tag, end, ANY_KNOWN);
     }
   }
   r.close(end);
@@ -97,20 +101,20 @@ function anyValueRaw(r: Reader, end: number, depth: number): RawValue {
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case 10:
+      case ANY.stringValue:
         out = r.string(end);
         break;
-      case 16:
+      case ANY.boolValue:
         out = r.bool();
         break;
-      case 24:
+      case ANY.intValue:
         r.v64();
         out = new IntValue(i64ToDecimal(r.lo, r.hi));
         break;
-      case 33:
+      case ANY.doubleValue:
         out = r.double();
         break;
-      case 42: {
+      case ANY.arrayValue: {
         const e = r.lenEnd(end);
         try {
           out = arrayRaw(r, e, depth + 1);
@@ -119,7 +123,7 @@ function anyValueRaw(r: Reader, end: number, depth: number): RawValue {
         }
         break;
       }
-      case 50: {
+      case ANY.kvlistValue: {
         const e = r.lenEnd(end);
         try {
           out = kvlistRaw(r, e, depth + 1);
@@ -128,14 +132,14 @@ function anyValueRaw(r: Reader, end: number, depth: number): RawValue {
         }
         break;
       }
-      case 58: {
+      case ANY.bytesValue: {
         const e = r.lenEnd(end);
         out = new BytesValue(encodeBase64(r.buf, r.pos, e));
         r.pos = e;
         break;
       }
       default:
-        r.unknown(tag, end, ANY_VALUE);
+        r.unknown(tag, end, ANY_KNOWN);
     }
   }
   r.close(end);
@@ -146,14 +150,14 @@ function arrayRaw(r: Reader, end: number, depth: number): RawValue[] {
   const out: RawValue[] = [];
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) {
+    if (tag === ARRAY.values) {
       const e = r.lenEnd(end);
       try {
         out.push(anyValueRaw(r, e, depth));
       } catch (err) {
         throw within(err, `values[${out.length}]`);
       }
-    } else r.unknown(tag, end, VALUES);
+    } else r.unknown(tag, end, ARRAY_KNOWN);
   }
   r.close(end);
   return out;
@@ -164,22 +168,22 @@ function kvlistRaw(r: Reader, end: number, depth: number): RawMap {
   let i = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) {
+    if (tag === KVLIST.values) {
       const e = r.lenEnd(end);
       try {
         let key = '';
         let value: RawValue = null;
         while (r.pos < e) {
           const t = r.tag();
-          if (t === 10) key = r.string(e);
-          else if (t === 18) {
+          if (t === KV.key) key = r.string(e);
+          else if (t === KV.value) {
             const ve = r.lenEnd(e);
             try {
               value = anyValueRaw(r, ve, depth);
             } catch (err) {
               throw within(err, 'value');
             }
-          } else r.unknown(t, e, KEY_VALUE);
+          } else r.unknown(t, e, KV_KNOWN);
         }
         r.close(e);
         out.set(key, value);
@@ -187,7 +191,7 @@ function kvlistRaw(r: Reader, end: number, depth: number): RawMap {
         throw within(err, `values[${i}]`);
       }
       i++;
-    } else r.unknown(tag, end, VALUES);
+    } else r.unknown(tag, end, KVLIST_KNOWN);
   }
   r.close(end);
   return out;
@@ -236,15 +240,15 @@ export function attributeInto(r: Reader, limit: number, attrs: Attrs, field: str
   try {
     while (r.pos < e) {
       const tag = r.tag();
-      if (tag === 10) key = r.string(e);
-      else if (tag === 18) {
+      if (tag === KV.key) key = r.string(e);
+      else if (tag === KV.value) {
         const ve = r.lenEnd(e);
         try {
           value = anyValueString(r, ve);
         } catch (err) {
           throw within(err, 'value');
         }
-      } else r.unknown(tag, e, KEY_VALUE);
+      } else r.unknown(tag, e, KV_KNOWN);
     }
     r.close(e);
   } catch (err) {
@@ -275,8 +279,8 @@ export function resourceInto(r: Reader, end: number, attrs: Attrs): void {
   let ai = Object.keys(attrs).length;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) attributeInto(r, end, attrs, 'attributes', ai++);
-    else r.unknown(tag, end, RESOURCE);
+    if (tag === RESOURCE.attributes) attributeInto(r, end, attrs, 'attributes', ai++);
+    else r.unknown(tag, end, RESOURCE_KNOWN);
   }
   r.close(end);
 }
@@ -299,20 +303,20 @@ export function scopeInto(r: Reader, end: number, scope: ScopeInfo): void {
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case 10:
+      case SCOPE.name:
         scope.name = r.string(end);
         break;
-      case 18:
+      case SCOPE.version:
         scope.version = r.string(end);
         break;
-      case 26:
+      case SCOPE.attributes:
         attributeInto(r, end, scope.attrs, 'attributes', ai++);
         break;
-      case 32:
+      case SCOPE.droppedAttributesCount:
         scope.droppedAttributesCount = r.i32() >>> 0;
         break;
       default:
-        r.unknown(tag, end, SCOPE);
+        r.unknown(tag, end, SCOPE_KNOWN);
     }
   }
   r.close(end);

@@ -1,13 +1,7 @@
 /**
- * ExportLogsServiceRequest (protobuf) → otel_logs rows.
- *
- * Field numbers (opentelemetry-proto collector/logs/v1/logs_service.proto, logs/v1/logs.proto):
- *   ExportLogsServiceRequest: resource_logs 1.
- *   ResourceLogs: resource 1, scope_logs 2, schema_url 3.   ScopeLogs: scope 1, log_records 2, schema_url 3.
- *   LogRecord: time_unix_nano 1 (fixed64), observed_time_unix_nano 11 (fixed64), severity_number 2, severity_text 3,
- *              body 5, attributes 6, dropped_attributes_count 7, flags 8 (fixed32), trace_id 9, span_id 10,
- *              event_name 12 (4 is reserved).
+ * ExportLogsServiceRequest (protobuf) → otel_logs rows (field numbers in descriptor.ts).
  */
+import { ExportLogsServiceRequest, LogRecord, ResourceLogs, ScopeLogs, known, tags } from './descriptor.ts';
 import { within } from './errors.ts';
 import { TRACE_FLAGS_MASK } from './mapping.ts';
 import {
@@ -21,24 +15,17 @@ import {
   type ScopeInfo,
 } from './proto-common.ts';
 import type { Attrs, LogRow } from './rows.ts';
-import { I32, I64, LEN, Reader, VARINT, fields, u64ToDecimal } from './wire.ts';
+import { Reader, u64ToDecimal } from './wire.ts';
 
-const REQUEST = fields({ 1: ['resourceLogs', LEN] });
-const RESOURCE_LOGS = fields({ 1: ['resource', LEN], 2: ['scopeLogs', LEN], 3: ['schemaUrl', LEN] });
-const SCOPE_LOGS = fields({ 1: ['scope', LEN], 2: ['logRecords', LEN], 3: ['schemaUrl', LEN] });
-const LOG_RECORD = fields({
-  1: ['timeUnixNano', I64],
-  2: ['severityNumber', VARINT],
-  3: ['severityText', LEN],
-  5: ['body', LEN],
-  6: ['attributes', LEN],
-  7: ['droppedAttributesCount', VARINT],
-  8: ['flags', I32],
-  9: ['traceId', LEN],
-  10: ['spanId', LEN],
-  11: ['observedTimeUnixNano', I64],
-  12: ['eventName', LEN],
-});
+// Tags and known fields, derived once into this module's constants (see descriptor.ts on why local).
+const REQUEST = tags(ExportLogsServiceRequest);
+const REQUEST_KNOWN = known(ExportLogsServiceRequest);
+const RESOURCE_LOGS = tags(ResourceLogs);
+const RESOURCE_LOGS_KNOWN = known(ResourceLogs);
+const SCOPE_LOGS = tags(ScopeLogs);
+const SCOPE_LOGS_KNOWN = known(ScopeLogs);
+const LOG_RECORD = tags(LogRecord);
+const LOG_RECORD_KNOWN = known(LogRecord);
 
 export function decodeLogsProto(body: Uint8Array, validateOnly = false): LogRow[] {
   const r = new Reader(body, validateOnly);
@@ -47,7 +34,7 @@ export function decodeLogsProto(body: Uint8Array, validateOnly = false): LogRow[
   let i = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) {
+    if (tag === REQUEST.resourceLogs) {
       const e = r.lenEnd(end);
       try {
         resourceLogs(r, e, rows);
@@ -55,7 +42,7 @@ export function decodeLogsProto(body: Uint8Array, validateOnly = false): LogRow[
         throw within(err, `resourceLogs[${i}]`);
       }
       i++;
-    } else r.unknown(tag, end, REQUEST);
+    } else r.unknown(tag, end, REQUEST_KNOWN);
   }
   r.close(end);
   return rows;
@@ -67,15 +54,15 @@ function resourceLogs(r: Reader, end: number, rows: LogRow[]): void {
   let schemaUrl = '';
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) {
+    if (tag === RESOURCE_LOGS.resource) {
       const e = r.lenEnd(end);
       try {
         resourceInto(r, e, attrs);
       } catch (err) {
         throw within(err, 'resource');
       }
-    } else if (tag === 26) schemaUrl = r.string(end);
-    else r.unknown(tag, end, RESOURCE_LOGS);
+    } else if (tag === RESOURCE_LOGS.schemaUrl) schemaUrl = r.string(end);
+    else r.unknown(tag, end, RESOURCE_LOGS_KNOWN);
   }
   r.close(end);
   const resource = finishResource(attrs);
@@ -83,7 +70,7 @@ function resourceLogs(r: Reader, end: number, rows: LogRow[]): void {
   let i = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 18) {
+    if (tag === RESOURCE_LOGS.scopeLogs) {
       const e = r.lenEnd(end);
       try {
         scopeLogs(r, e, resource, schemaUrl, rows);
@@ -101,15 +88,15 @@ function scopeLogs(r: Reader, end: number, resource: ResourceInfo, resourceSchem
   let schemaUrl = '';
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) {
+    if (tag === SCOPE_LOGS.scope) {
       const e = r.lenEnd(end);
       try {
         scopeInto(r, e, scope);
       } catch (err) {
         throw within(err, 'scope');
       }
-    } else if (tag === 26) schemaUrl = r.string(end);
-    else r.unknown(tag, end, SCOPE_LOGS);
+    } else if (tag === SCOPE_LOGS.schemaUrl) schemaUrl = r.string(end);
+    else r.unknown(tag, end, SCOPE_LOGS_KNOWN);
   }
   r.close(end);
   Object.freeze(scope.attrs);
@@ -117,7 +104,7 @@ function scopeLogs(r: Reader, end: number, resource: ResourceInfo, resourceSchem
   let i = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 18) {
+    if (tag === SCOPE_LOGS.logRecords) {
       const e = r.lenEnd(end);
       try {
         rows.push(logRecord(r, e, resource, resourceSchemaUrl, scope, schemaUrl));
@@ -153,18 +140,18 @@ function logRecord(
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case 9:
+      case LOG_RECORD.timeUnixNano:
         r.fixed64();
         timeLo = r.lo;
         timeHi = r.hi;
         break;
-      case 16:
+      case LOG_RECORD.severityNumber:
         severityNumber = r.i32();
         break;
-      case 26:
+      case LOG_RECORD.severityText:
         severityText = r.string(end);
         break;
-      case 42: {
+      case LOG_RECORD.body: {
         const e = r.lenEnd(end);
         try {
           body = anyValueString(r, e);
@@ -173,28 +160,28 @@ function logRecord(
         }
         break;
       }
-      case 50:
+      case LOG_RECORD.attributes:
         attributeInto(r, end, attrs, 'attributes', attrCount++);
         break;
-      case 69:
+      case LOG_RECORD.flags:
         flags = r.fixed32();
         break;
-      case 74:
+      case LOG_RECORD.traceId:
         traceId = r.id(end, 16, 'traceId');
         break;
-      case 82:
+      case LOG_RECORD.spanId:
         spanId = r.id(end, 8, 'spanId');
         break;
-      case 89:
+      case LOG_RECORD.observedTimeUnixNano:
         r.fixed64();
         observedLo = r.lo;
         observedHi = r.hi;
         break;
-      case 98:
+      case LOG_RECORD.eventName:
         eventName = r.string(end);
         break;
       default:
-        r.unknown(tag, end, LOG_RECORD);
+        r.unknown(tag, end, LOG_RECORD_KNOWN);
     }
   }
   r.close(end);

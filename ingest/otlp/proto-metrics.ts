@@ -1,25 +1,29 @@
 /**
- * ExportMetricsServiceRequest (protobuf) → one row per data point in the otel_metrics_* tables.
- *
- * Field numbers (opentelemetry-proto collector/metrics/v1/metrics_service.proto, metrics/v1/metrics.proto):
- *   ExportMetricsServiceRequest: resource_metrics 1.
- *   ResourceMetrics: resource 1, scope_metrics 2, schema_url 3.   ScopeMetrics: scope 1, metrics 2, schema_url 3.
- *   Metric: name 1, description 2, unit 3, oneof data { gauge 5, sum 7, histogram 9, exponential_histogram 10,
- *           summary 11 }, metadata 12 (4, 6, 8 are reserved).
- *   Gauge: data_points 1.  Sum: data_points 1, aggregation_temporality 2, is_monotonic 3.
- *   Histogram / ExponentialHistogram: data_points 1, aggregation_temporality 2.  Summary: data_points 1.
- *   NumberDataPoint: attributes 7, start_time_unix_nano 2, time_unix_nano 3 (fixed64), as_double 4,
- *                    as_int 6 (sfixed64), exemplars 5, flags 8.
- *   HistogramDataPoint: attributes 9, start 2, time 3, count 4 (fixed64), sum 5, bucket_counts 6 (fixed64),
- *                       explicit_bounds 7 (double), exemplars 8, flags 10, min 11, max 12.
- *   ExponentialHistogramDataPoint: attributes 1, start 2, time 3, count 4 (fixed64), sum 5, scale 6 (sint32),
- *                       zero_count 7 (fixed64), positive 8, negative 9, flags 10, exemplars 11, min 12, max 13,
- *                       zero_threshold 14.   Buckets: offset 1 (sint32), bucket_counts 2 (uint64).
- *   SummaryDataPoint: attributes 7, start 2, time 3, count 4 (fixed64), sum 5, quantile_values 6, flags 8.
- *   ValueAtQuantile: quantile 1, value 2.
- *   Exemplar: filtered_attributes 7, time_unix_nano 2 (fixed64), as_double 3, as_int 6 (sfixed64), span_id 4, trace_id 5.
+ * ExportMetricsServiceRequest (protobuf) → one row per data point in the otel_metrics_* tables (field numbers in
+ * descriptor.ts).
  * Repeated scalars are accepted packed and unpacked, as protobuf requires of parsers.
  */
+import {
+  Buckets as BucketsMessage,
+  Exemplar,
+  ExponentialHistogram,
+  ExponentialHistogramDataPoint,
+  ExportMetricsServiceRequest,
+  Gauge,
+  Histogram,
+  HistogramDataPoint,
+  Metric,
+  NumberDataPoint,
+  ResourceMetrics,
+  ScopeMetrics,
+  Sum,
+  Summary,
+  SummaryDataPoint,
+  ValueAtQuantile,
+  elementTags,
+  known,
+  tags,
+} from './descriptor.ts';
 import { OtlpDecodeError, within } from './errors.ts';
 import { MetricRejections } from './mapping.ts';
 import {
@@ -40,82 +44,44 @@ import type {
   SumRow,
   SummaryRow,
 } from './rows.ts';
-import { type Fields, I64, LEN, Reader, VARINT, fields, i64ToNumber, u64ToDecimal } from './wire.ts';
+import { type Fields, Reader, i64ToNumber, u64ToDecimal } from './wire.ts';
 
-const REQUEST = fields({ 1: ['resourceMetrics', LEN] });
-const RESOURCE_METRICS = fields({ 1: ['resource', LEN], 2: ['scopeMetrics', LEN], 3: ['schemaUrl', LEN] });
-const SCOPE_METRICS = fields({ 1: ['scope', LEN], 2: ['metrics', LEN], 3: ['schemaUrl', LEN] });
-const METRIC = fields({
-  1: ['name', LEN],
-  2: ['description', LEN],
-  3: ['unit', LEN],
-  5: ['gauge', LEN],
-  7: ['sum', LEN],
-  9: ['histogram', LEN],
-  10: ['exponentialHistogram', LEN],
-  11: ['summary', LEN],
-  12: ['metadata', LEN],
-});
-const DATA_POINTS = fields({ 1: ['dataPoints', LEN] });
-const SUM = fields({ 1: ['dataPoints', LEN], 2: ['aggregationTemporality', VARINT], 3: ['isMonotonic', VARINT] });
-const HISTOGRAM = fields({ 1: ['dataPoints', LEN], 2: ['aggregationTemporality', VARINT] });
-const NUMBER_POINT = fields({
-  2: ['startTimeUnixNano', I64],
-  3: ['timeUnixNano', I64],
-  4: ['asDouble', I64],
-  5: ['exemplars', LEN],
-  6: ['asInt', I64],
-  7: ['attributes', LEN],
-  8: ['flags', VARINT],
-});
-const HISTOGRAM_POINT = fields({
-  2: ['startTimeUnixNano', I64],
-  3: ['timeUnixNano', I64],
-  4: ['count', I64],
-  5: ['sum', I64],
-  6: ['bucketCounts', LEN],
-  7: ['explicitBounds', LEN],
-  8: ['exemplars', LEN],
-  9: ['attributes', LEN],
-  10: ['flags', VARINT],
-  11: ['min', I64],
-  12: ['max', I64],
-});
-const EXP_HISTOGRAM_POINT = fields({
-  1: ['attributes', LEN],
-  2: ['startTimeUnixNano', I64],
-  3: ['timeUnixNano', I64],
-  4: ['count', I64],
-  5: ['sum', I64],
-  6: ['scale', VARINT],
-  7: ['zeroCount', I64],
-  8: ['positive', LEN],
-  9: ['negative', LEN],
-  10: ['flags', VARINT],
-  11: ['exemplars', LEN],
-  12: ['min', I64],
-  13: ['max', I64],
-  14: ['zeroThreshold', I64],
-});
-const BUCKETS = fields({ 1: ['offset', VARINT], 2: ['bucketCounts', LEN] });
-const SUMMARY_POINT = fields({
-  2: ['startTimeUnixNano', I64],
-  3: ['timeUnixNano', I64],
-  4: ['count', I64],
-  5: ['sum', I64],
-  6: ['quantileValues', LEN],
-  7: ['attributes', LEN],
-  8: ['flags', VARINT],
-});
-const VALUE_AT_QUANTILE = fields({ 1: ['quantile', I64], 2: ['value', I64] });
-const EXEMPLAR = fields({
-  2: ['timeUnixNano', I64],
-  3: ['asDouble', I64],
-  4: ['spanId', LEN],
-  5: ['traceId', LEN],
-  6: ['asInt', I64],
-  7: ['filteredAttributes', LEN],
-});
+// Tags and known fields, derived once into this module's constants (see descriptor.ts on why local).
+const REQUEST = tags(ExportMetricsServiceRequest);
+const REQUEST_KNOWN = known(ExportMetricsServiceRequest);
+const RESOURCE_METRICS = tags(ResourceMetrics);
+const RESOURCE_METRICS_KNOWN = known(ResourceMetrics);
+const SCOPE_METRICS = tags(ScopeMetrics);
+const SCOPE_METRICS_KNOWN = known(ScopeMetrics);
+const METRIC = tags(Metric);
+const METRIC_KNOWN = known(Metric);
+const GAUGE = tags(Gauge);
+const GAUGE_KNOWN = known(Gauge);
+const SUM = tags(Sum);
+const SUM_KNOWN = known(Sum);
+const HISTOGRAM = tags(Histogram);
+const HISTOGRAM_KNOWN = known(Histogram);
+const EXP_HISTOGRAM = tags(ExponentialHistogram);
+const EXP_HISTOGRAM_KNOWN = known(ExponentialHistogram);
+const SUMMARY = tags(Summary);
+const SUMMARY_KNOWN = known(Summary);
+const NUMBER_POINT = tags(NumberDataPoint);
+const NUMBER_POINT_KNOWN = known(NumberDataPoint);
+const HISTOGRAM_POINT = tags(HistogramDataPoint);
+/** Packed fields sent unpacked, one element per field (parsers must accept both). */
+const HISTOGRAM_POINT_UNPACKED = elementTags(HistogramDataPoint);
+const HISTOGRAM_POINT_KNOWN = known(HistogramDataPoint);
+const EXP_HISTOGRAM_POINT = tags(ExponentialHistogramDataPoint);
+const EXP_HISTOGRAM_POINT_KNOWN = known(ExponentialHistogramDataPoint);
+const BUCKETS = tags(BucketsMessage);
+const BUCKETS_UNPACKED = elementTags(BucketsMessage);
+const BUCKETS_KNOWN = known(BucketsMessage);
+const SUMMARY_POINT = tags(SummaryDataPoint);
+const SUMMARY_POINT_KNOWN = known(SummaryDataPoint);
+const VALUE_AT_QUANTILE = tags(ValueAtQuantile);
+const VALUE_AT_QUANTILE_KNOWN = known(ValueAtQuantile);
+const EXEMPLAR = tags(Exemplar);
+const EXEMPLAR_KNOWN = known(Exemplar);
 
 export interface MetricTables {
   gauge: GaugeRow[];
@@ -148,7 +114,7 @@ export function decodeMetricsProto(body: Uint8Array): MetricTables {
   let i = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) {
+    if (tag === REQUEST.resourceMetrics) {
       const e = r.lenEnd(end);
       try {
         resourceMetrics(r, e, out, i);
@@ -156,7 +122,7 @@ export function decodeMetricsProto(body: Uint8Array): MetricTables {
         throw within(err, `resourceMetrics[${i}]`);
       }
       i++;
-    } else r.unknown(tag, end, REQUEST);
+    } else r.unknown(tag, end, REQUEST_KNOWN);
   }
   r.close(end);
   return out;
@@ -168,15 +134,15 @@ function resourceMetrics(r: Reader, end: number, out: MetricTables, ri: number):
   let schemaUrl = '';
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) {
+    if (tag === RESOURCE_METRICS.resource) {
       const e = r.lenEnd(end);
       try {
         resourceInto(r, e, attrs);
       } catch (err) {
         throw within(err, 'resource');
       }
-    } else if (tag === 26) schemaUrl = r.string(end);
-    else r.unknown(tag, end, RESOURCE_METRICS);
+    } else if (tag === RESOURCE_METRICS.schemaUrl) schemaUrl = r.string(end);
+    else r.unknown(tag, end, RESOURCE_METRICS_KNOWN);
   }
   r.close(end);
   const resource = finishResource(attrs);
@@ -184,7 +150,7 @@ function resourceMetrics(r: Reader, end: number, out: MetricTables, ri: number):
   let i = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 18) {
+    if (tag === RESOURCE_METRICS.scopeMetrics) {
       const e = r.lenEnd(end);
       try {
         scopeMetrics(r, e, resource, schemaUrl, out, `resourceMetrics[${ri}].scopeMetrics[${i}]`);
@@ -209,15 +175,15 @@ function scopeMetrics(
   let schemaUrl = '';
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) {
+    if (tag === SCOPE_METRICS.scope) {
       const e = r.lenEnd(end);
       try {
         scopeInto(r, e, scope);
       } catch (err) {
         throw within(err, 'scope');
       }
-    } else if (tag === 26) schemaUrl = r.string(end);
-    else r.unknown(tag, end, SCOPE_METRICS);
+    } else if (tag === SCOPE_METRICS.schemaUrl) schemaUrl = r.string(end);
+    else r.unknown(tag, end, SCOPE_METRICS_KNOWN);
   }
   r.close(end);
   Object.freeze(scope.attrs);
@@ -225,7 +191,7 @@ function scopeMetrics(
   let i = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 18) {
+    if (tag === SCOPE_METRICS.metrics) {
       const e = r.lenEnd(end);
       try {
         metric(r, e, resource, resourceSchemaUrl, scope, schemaUrl, out, `${path}.metrics[${i}]`);
@@ -258,30 +224,30 @@ function metric(
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case 10:
+      case METRIC.name:
         name = r.string(end);
         break;
-      case 18:
+      case METRIC.description:
         description = r.string(end);
         break;
-      case 26:
+      case METRIC.unit:
         unit = r.string(end);
         break;
-      case 42:
-      case 58:
-      case 74:
-      case 82:
-      case 90:
+      case METRIC.gauge:
+      case METRIC.sum:
+      case METRIC.histogram:
+      case METRIC.exponentialHistogram:
+      case METRIC.summary:
         dataEnd = r.lenEnd(end);
         dataTag = tag;
         dataStart = r.pos;
         r.pos = dataEnd;
         break;
-      case 98:
+      case METRIC.metadata:
         skipAttribute(r, end, 'metadata', metadataCount++);
         break;
       default:
-        r.unknown(tag, end, METRIC);
+        r.unknown(tag, end, METRIC_KNOWN);
     }
   }
   r.close(end);
@@ -292,19 +258,28 @@ function metric(
   const info: MetricInfo = { resource, resourceSchemaUrl, scope, scopeSchemaUrl, name, description, unit };
   r.pos = dataStart;
   // Errors name the oneof member they came from, as in the OTLP/JSON field names.
-  const member = dataTag === 42 ? 'gauge' : dataTag === 58 ? 'sum' : dataTag === 74 ? 'histogram' : dataTag === 82 ? 'exponentialHistogram' : 'summary';
+  const member =
+    dataTag === METRIC.gauge
+      ? 'gauge'
+      : dataTag === METRIC.sum
+        ? 'sum'
+        : dataTag === METRIC.histogram
+          ? 'histogram'
+          : dataTag === METRIC.exponentialHistogram
+            ? 'exponentialHistogram'
+            : 'summary';
   try {
     switch (dataTag) {
-      case 42:
+      case METRIC.gauge:
         gauge(r, dataEnd, info, out.gauge);
         break;
-      case 58:
+      case METRIC.sum:
         sum(r, dataEnd, info, out.sum);
         break;
-      case 74:
+      case METRIC.histogram:
         histogram(r, dataEnd, info, out.histogram);
         break;
-      case 82:
+      case METRIC.exponentialHistogram:
         exponentialHistogram(r, dataEnd, info, out.exponentialHistogram);
         break;
       default:
@@ -316,14 +291,23 @@ function metric(
   r.pos = end;
 }
 
-/** Reads `aggregation_temporality` / `is_monotonic` of a Sum, Histogram or ExponentialHistogram (pass one). */
-function temporality(r: Reader, end: number, known: typeof SUM): { temporality: number; monotonic: boolean } {
+/**
+ * Reads `aggregation_temporality` / `is_monotonic` of a Sum, Histogram or ExponentialHistogram (pass one; `monotonicTag`
+ * is -1 for the two without one) and checks the other fields' wire types.
+ */
+function temporality(
+  r: Reader,
+  end: number,
+  known: Fields,
+  temporalityTag: number,
+  monotonicTag: number,
+): { temporality: number; monotonic: boolean } {
   let t = 0;
   let monotonic = false;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 16) t = r.i32();
-    else if (tag === 24 && known === SUM) monotonic = r.bool();
+    if (tag === temporalityTag) t = r.i32();
+    else if (tag === monotonicTag) monotonic = r.bool();
     else r.unknown(tag, end, known);
   }
   r.close(end);
@@ -331,14 +315,21 @@ function temporality(r: Reader, end: number, known: typeof SUM): { temporality: 
 }
 
 /**
- * Decodes each data point (field 1) of a gauge, sum, histogram, exponential histogram or summary into `rows`.
- * `known` checks the other fields' wire types on the way; undefined when a first pass (`temporality`) already did.
+ * Decodes each data point (field `pointsTag`) of a gauge, sum, histogram, exponential histogram or summary into
+ * `rows`. `known` checks the other fields' wire types on the way; undefined when a first pass (`temporality`) already did.
  */
-function dataPoints<R>(r: Reader, end: number, rows: R[], known: Fields | undefined, point: (e: number) => R): void {
+function dataPoints<R>(
+  r: Reader,
+  end: number,
+  rows: R[],
+  pointsTag: number,
+  known: Fields | undefined,
+  point: (e: number) => R,
+): void {
   let i = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) {
+    if (tag === pointsTag) {
       const e = r.lenEnd(end);
       try {
         rows.push(point(e));
@@ -353,7 +344,7 @@ function dataPoints<R>(r: Reader, end: number, rows: R[], known: Fields | undefi
 }
 
 function gauge(r: Reader, end: number, info: MetricInfo, rows: GaugeRow[]): void {
-  dataPoints(r, end, rows, DATA_POINTS, (e) => {
+  dataPoints(r, end, rows, GAUGE.dataPoints, GAUGE_KNOWN, (e) => {
     const p = numberPoint(r, e);
     return { ...base(info, p), Value: p.value, Flags: p.flags };
   });
@@ -361,9 +352,15 @@ function gauge(r: Reader, end: number, info: MetricInfo, rows: GaugeRow[]): void
 
 function sum(r: Reader, end: number, info: MetricInfo, rows: SumRow[]): void {
   const start = r.pos;
-  const { temporality: aggregationTemporality, monotonic } = temporality(r, end, SUM);
+  const { temporality: aggregationTemporality, monotonic } = temporality(
+    r,
+    end,
+    SUM_KNOWN,
+    SUM.aggregationTemporality,
+    SUM.isMonotonic,
+  );
   r.pos = start;
-  dataPoints(r, end, rows, undefined, (e) => {
+  dataPoints(r, end, rows, SUM.dataPoints, undefined, (e) => {
     const p = numberPoint(r, e);
     return { ...base(info, p), Value: p.value, Flags: p.flags, AggregationTemporality: aggregationTemporality, IsMonotonic: monotonic };
   });
@@ -371,20 +368,28 @@ function sum(r: Reader, end: number, info: MetricInfo, rows: SumRow[]): void {
 
 function histogram(r: Reader, end: number, info: MetricInfo, rows: HistogramRow[]): void {
   const start = r.pos;
-  const { temporality: aggregationTemporality } = temporality(r, end, HISTOGRAM);
+  const { temporality: aggregationTemporality } = temporality(r, end, HISTOGRAM_KNOWN, HISTOGRAM.aggregationTemporality, -1);
   r.pos = start;
-  dataPoints(r, end, rows, undefined, (e) => histogramPoint(r, e, info, aggregationTemporality));
+  dataPoints(r, end, rows, HISTOGRAM.dataPoints, undefined, (e) => histogramPoint(r, e, info, aggregationTemporality));
 }
 
 function exponentialHistogram(r: Reader, end: number, info: MetricInfo, rows: ExponentialHistogramRow[]): void {
   const start = r.pos;
-  const { temporality: aggregationTemporality } = temporality(r, end, HISTOGRAM);
+  const { temporality: aggregationTemporality } = temporality(
+    r,
+    end,
+    EXP_HISTOGRAM_KNOWN,
+    EXP_HISTOGRAM.aggregationTemporality,
+    -1,
+  );
   r.pos = start;
-  dataPoints(r, end, rows, undefined, (e) => exponentialHistogramPoint(r, e, info, aggregationTemporality));
+  dataPoints(r, end, rows, EXP_HISTOGRAM.dataPoints, undefined, (e) =>
+    exponentialHistogramPoint(r, e, info, aggregationTemporality),
+  );
 }
 
 function summary(r: Reader, end: number, info: MetricInfo, rows: SummaryRow[]): void {
-  dataPoints(r, end, rows, DATA_POINTS, (e) => summaryPoint(r, e, info));
+  dataPoints(r, end, rows, SUMMARY.dataPoints, SUMMARY_KNOWN, (e) => summaryPoint(r, e, info));
 }
 
 // ---- data points -----------------------------------------------------------------------------------------------------
@@ -445,32 +450,32 @@ function numberPoint(r: Reader, end: number): NumberPoint {
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case 17:
+      case NUMBER_POINT.startTimeUnixNano:
         r.fixed64();
         start = u64ToDecimal(r.lo, r.hi);
         break;
-      case 25:
+      case NUMBER_POINT.timeUnixNano:
         r.fixed64();
         time = u64ToDecimal(r.lo, r.hi);
         break;
-      case 33:
+      case NUMBER_POINT.asDouble:
         value = r.double();
         break;
-      case 49:
+      case NUMBER_POINT.asInt:
         r.fixed64();
         value = i64ToNumber(r.lo, r.hi);
         break;
-      case 42:
+      case NUMBER_POINT.exemplars:
         exemplar(r, end, exemplars);
         break;
-      case 58:
+      case NUMBER_POINT.attributes:
         attributeInto(r, end, attrs, 'attributes', n++);
         break;
-      case 64:
+      case NUMBER_POINT.flags:
         flags = r.i32() >>> 0;
         break;
       default:
-        r.unknown(tag, end, NUMBER_POINT);
+        r.unknown(tag, end, NUMBER_POINT_KNOWN);
     }
   }
   r.close(end);
@@ -491,28 +496,28 @@ function exemplar(r: Reader, limit: number, out: Exemplars): void {
     while (r.pos < end) {
       const tag = r.tag();
       switch (tag) {
-        case 17:
+        case EXEMPLAR.timeUnixNano:
           r.fixed64();
           time = u64ToDecimal(r.lo, r.hi);
           break;
-        case 25:
+        case EXEMPLAR.asDouble:
           value = r.double();
           break;
-        case 49:
+        case EXEMPLAR.asInt:
           r.fixed64();
           value = i64ToNumber(r.lo, r.hi);
           break;
-        case 34:
+        case EXEMPLAR.spanId:
           spanId = r.rawId(end, 8, 'spanId');
           break;
-        case 42:
+        case EXEMPLAR.traceId:
           traceId = r.rawId(end, 16, 'traceId');
           break;
-        case 58:
+        case EXEMPLAR.filteredAttributes:
           attributeInto(r, end, attrs, 'filteredAttributes', n++);
           break;
         default:
-          r.unknown(tag, end, EXEMPLAR);
+          r.unknown(tag, end, EXEMPLAR_KNOWN);
       }
     }
     r.close(end);
@@ -542,51 +547,51 @@ function histogramPoint(r: Reader, end: number, info: MetricInfo, aggregationTem
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case 17:
+      case HISTOGRAM_POINT.startTimeUnixNano:
         r.fixed64();
         start = u64ToDecimal(r.lo, r.hi);
         break;
-      case 25:
+      case HISTOGRAM_POINT.timeUnixNano:
         r.fixed64();
         time = u64ToDecimal(r.lo, r.hi);
         break;
-      case 33:
+      case HISTOGRAM_POINT.count:
         r.fixed64();
         count = u64ToDecimal(r.lo, r.hi);
         break;
-      case 41:
+      case HISTOGRAM_POINT.sum:
         sumValue = r.double();
         break;
-      case 49: // unpacked
+      case HISTOGRAM_POINT_UNPACKED.bucketCounts:
         r.fixed64();
         bucketCounts.push(u64ToDecimal(r.lo, r.hi));
         break;
-      case 50:
+      case HISTOGRAM_POINT.bucketCounts:
         packedFixed64(r, end, bucketCounts, 'bucketCounts');
         break;
-      case 57: // unpacked
+      case HISTOGRAM_POINT_UNPACKED.explicitBounds:
         bounds.push(r.double());
         break;
-      case 58:
+      case HISTOGRAM_POINT.explicitBounds:
         packedDouble(r, end, bounds, 'explicitBounds');
         break;
-      case 66:
+      case HISTOGRAM_POINT.exemplars:
         exemplar(r, end, exemplars);
         break;
-      case 74:
+      case HISTOGRAM_POINT.attributes:
         attributeInto(r, end, attrs, 'attributes', n++);
         break;
-      case 80:
+      case HISTOGRAM_POINT.flags:
         flags = r.i32() >>> 0;
         break;
-      case 89:
+      case HISTOGRAM_POINT.min:
         min = r.double();
         break;
-      case 97:
+      case HISTOGRAM_POINT.max:
         max = r.double();
         break;
       default:
-        r.unknown(tag, end, HISTOGRAM_POINT);
+        r.unknown(tag, end, HISTOGRAM_POINT_KNOWN);
     }
   }
   r.close(end);
@@ -626,51 +631,51 @@ function exponentialHistogramPoint(
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case 10:
+      case EXP_HISTOGRAM_POINT.attributes:
         attributeInto(r, end, attrs, 'attributes', n++);
         break;
-      case 17:
+      case EXP_HISTOGRAM_POINT.startTimeUnixNano:
         r.fixed64();
         start = u64ToDecimal(r.lo, r.hi);
         break;
-      case 25:
+      case EXP_HISTOGRAM_POINT.timeUnixNano:
         r.fixed64();
         time = u64ToDecimal(r.lo, r.hi);
         break;
-      case 33:
+      case EXP_HISTOGRAM_POINT.count:
         r.fixed64();
         count = u64ToDecimal(r.lo, r.hi);
         break;
-      case 41:
+      case EXP_HISTOGRAM_POINT.sum:
         sumValue = r.double();
         break;
-      case 48:
+      case EXP_HISTOGRAM_POINT.scale:
         scale = r.s32();
         break;
-      case 57:
+      case EXP_HISTOGRAM_POINT.zeroCount:
         r.fixed64();
         zeroCount = u64ToDecimal(r.lo, r.hi);
         break;
-      case 66:
+      case EXP_HISTOGRAM_POINT.positive:
         positive = buckets(r, end, positive, 'positive');
         break;
-      case 74:
+      case EXP_HISTOGRAM_POINT.negative:
         negative = buckets(r, end, negative, 'negative');
         break;
-      case 80:
+      case EXP_HISTOGRAM_POINT.flags:
         flags = r.i32() >>> 0;
         break;
-      case 90:
+      case EXP_HISTOGRAM_POINT.exemplars:
         exemplar(r, end, exemplars);
         break;
-      case 97:
+      case EXP_HISTOGRAM_POINT.min:
         min = r.double();
         break;
-      case 105:
+      case EXP_HISTOGRAM_POINT.max:
         max = r.double();
         break;
       default:
-        r.unknown(tag, end, EXP_HISTOGRAM_POINT);
+        r.unknown(tag, end, EXP_HISTOGRAM_POINT_KNOWN);
     }
   }
   r.close(end);
@@ -702,18 +707,18 @@ function buckets(r: Reader, limit: number, into: Buckets, field: string): Bucket
   try {
     while (r.pos < end) {
       const tag = r.tag();
-      if (tag === 8) into.offset = r.s32();
-      else if (tag === 16) {
+      if (tag === BUCKETS.offset) into.offset = r.s32();
+      else if (tag === BUCKETS_UNPACKED.bucketCounts) {
         r.v64();
         into.counts.push(u64ToDecimal(r.lo, r.hi));
-      } else if (tag === 18) {
+      } else if (tag === BUCKETS.bucketCounts) {
         const e = r.lenEnd(end);
         while (r.pos < e) {
           r.v64();
           into.counts.push(u64ToDecimal(r.lo, r.hi));
         }
         if (r.pos !== e) throw new OtlpDecodeError('bucketCounts', 'packed varints run past the end of the field');
-      } else r.unknown(tag, end, BUCKETS);
+      } else r.unknown(tag, end, BUCKETS_KNOWN);
     }
     r.close(end);
   } catch (err) {
@@ -735,31 +740,31 @@ function summaryPoint(r: Reader, end: number, info: MetricInfo): SummaryRow {
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case 17:
+      case SUMMARY_POINT.startTimeUnixNano:
         r.fixed64();
         start = u64ToDecimal(r.lo, r.hi);
         break;
-      case 25:
+      case SUMMARY_POINT.timeUnixNano:
         r.fixed64();
         time = u64ToDecimal(r.lo, r.hi);
         break;
-      case 33:
+      case SUMMARY_POINT.count:
         r.fixed64();
         count = u64ToDecimal(r.lo, r.hi);
         break;
-      case 41:
+      case SUMMARY_POINT.sum:
         sumValue = r.double();
         break;
-      case 50: {
+      case SUMMARY_POINT.quantileValues: {
         const e = r.lenEnd(end);
         try {
           let q = 0;
           let v = 0;
           while (r.pos < e) {
             const t = r.tag();
-            if (t === 9) q = r.double();
-            else if (t === 17) v = r.double();
-            else r.unknown(t, e, VALUE_AT_QUANTILE);
+            if (t === VALUE_AT_QUANTILE.quantile) q = r.double();
+            else if (t === VALUE_AT_QUANTILE.value) v = r.double();
+            else r.unknown(t, e, VALUE_AT_QUANTILE_KNOWN);
           }
           r.close(e);
           quantiles.push(q);
@@ -769,14 +774,14 @@ function summaryPoint(r: Reader, end: number, info: MetricInfo): SummaryRow {
         }
         break;
       }
-      case 58:
+      case SUMMARY_POINT.attributes:
         attributeInto(r, end, attrs, 'attributes', n++);
         break;
-      case 64:
+      case SUMMARY_POINT.flags:
         flags = r.i32() >>> 0;
         break;
       default:
-        r.unknown(tag, end, SUMMARY_POINT);
+        r.unknown(tag, end, SUMMARY_POINT_KNOWN);
     }
   }
   r.close(end);

@@ -1,16 +1,17 @@
 /**
- * ExportTraceServiceRequest (protobuf) → otel_traces rows.
- *
- * Field numbers (opentelemetry-proto collector/trace/v1/trace_service.proto, trace/v1/trace.proto):
- *   ExportTraceServiceRequest: resource_spans 1.
- *   ResourceSpans: resource 1, scope_spans 2, schema_url 3.   ScopeSpans: scope 1, spans 2, schema_url 3.
- *   Span: trace_id 1, span_id 2, trace_state 3, parent_span_id 4, name 5, kind 6, start_time_unix_nano 7 (fixed64),
- *         end_time_unix_nano 8 (fixed64), attributes 9, dropped_attributes_count 10, events 11,
- *         dropped_events_count 12, links 13, dropped_links_count 14, status 15, flags 16 (fixed32).
- *   Span.Event: time_unix_nano 1 (fixed64), name 2, attributes 3, dropped_attributes_count 4.
- *   Span.Link: trace_id 1, span_id 2, trace_state 3, attributes 4, dropped_attributes_count 5, flags 6 (fixed32).
- *   Status: message 2, code 3 (1 is reserved).
+ * ExportTraceServiceRequest (protobuf) → otel_traces rows (field numbers in descriptor.ts).
  */
+import {
+  ExportTraceServiceRequest,
+  ResourceSpans,
+  ScopeSpans,
+  Span,
+  SpanEvent,
+  SpanLink,
+  Status,
+  known,
+  tags,
+} from './descriptor.ts';
 import { within } from './errors.ts';
 import { spanKindName, statusCodeName } from './mapping.ts';
 import {
@@ -23,39 +24,23 @@ import {
   type ScopeInfo,
 } from './proto-common.ts';
 import type { Attrs, SpanRow } from './rows.ts';
-import { I32, I64, LEN, Reader, VARINT, fields, u64DiffToDecimal, u64ToDecimal } from './wire.ts';
+import { Reader, u64DiffToDecimal, u64ToDecimal } from './wire.ts';
 
-const REQUEST = fields({ 1: ['resourceSpans', LEN] });
-const RESOURCE_SPANS = fields({ 1: ['resource', LEN], 2: ['scopeSpans', LEN], 3: ['schemaUrl', LEN] });
-const SCOPE_SPANS = fields({ 1: ['scope', LEN], 2: ['spans', LEN], 3: ['schemaUrl', LEN] });
-const SPAN = fields({
-  1: ['traceId', LEN],
-  2: ['spanId', LEN],
-  3: ['traceState', LEN],
-  4: ['parentSpanId', LEN],
-  5: ['name', LEN],
-  6: ['kind', VARINT],
-  7: ['startTimeUnixNano', I64],
-  8: ['endTimeUnixNano', I64],
-  9: ['attributes', LEN],
-  10: ['droppedAttributesCount', VARINT],
-  11: ['events', LEN],
-  12: ['droppedEventsCount', VARINT],
-  13: ['links', LEN],
-  14: ['droppedLinksCount', VARINT],
-  15: ['status', LEN],
-  16: ['flags', I32],
-});
-const EVENT = fields({ 1: ['timeUnixNano', I64], 2: ['name', LEN], 3: ['attributes', LEN], 4: ['droppedAttributesCount', VARINT] });
-const LINK = fields({
-  1: ['traceId', LEN],
-  2: ['spanId', LEN],
-  3: ['traceState', LEN],
-  4: ['attributes', LEN],
-  5: ['droppedAttributesCount', VARINT],
-  6: ['flags', I32],
-});
-const STATUS = fields({ 2: ['message', LEN], 3: ['code', VARINT] });
+// Tags and known fields, derived once into this module's constants (see descriptor.ts on why local).
+const REQUEST = tags(ExportTraceServiceRequest);
+const REQUEST_KNOWN = known(ExportTraceServiceRequest);
+const RESOURCE_SPANS = tags(ResourceSpans);
+const RESOURCE_SPANS_KNOWN = known(ResourceSpans);
+const SCOPE_SPANS = tags(ScopeSpans);
+const SCOPE_SPANS_KNOWN = known(ScopeSpans);
+const SPAN = tags(Span);
+const SPAN_KNOWN = known(Span);
+const EVENT = tags(SpanEvent);
+const EVENT_KNOWN = known(SpanEvent);
+const LINK = tags(SpanLink);
+const LINK_KNOWN = known(SpanLink);
+const STATUS = tags(Status);
+const STATUS_KNOWN = known(Status);
 
 /** The arrays of spans without events or links: shared, so frozen (a row is not meant to be modified anyway). */
 const NONE = Object.freeze([]) as unknown as never[];
@@ -67,7 +52,7 @@ export function decodeTracesProto(body: Uint8Array, validateOnly = false): SpanR
   let i = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) {
+    if (tag === REQUEST.resourceSpans) {
       const e = r.lenEnd(end);
       try {
         resourceSpans(r, e, rows);
@@ -75,7 +60,7 @@ export function decodeTracesProto(body: Uint8Array, validateOnly = false): SpanR
         throw within(err, `resourceSpans[${i}]`);
       }
       i++;
-    } else r.unknown(tag, end, REQUEST);
+    } else r.unknown(tag, end, REQUEST_KNOWN);
   }
   r.close(end);
   return rows;
@@ -87,14 +72,14 @@ function resourceSpans(r: Reader, end: number, rows: SpanRow[]): void {
   const attrs: Attrs = {};
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) {
+    if (tag === RESOURCE_SPANS.resource) {
       const e = r.lenEnd(end);
       try {
         resourceInto(r, e, attrs);
       } catch (err) {
         throw within(err, 'resource');
       }
-    } else r.unknown(tag, end, RESOURCE_SPANS);
+    } else r.unknown(tag, end, RESOURCE_SPANS_KNOWN);
   }
   r.close(end);
   const resource = finishResource(attrs);
@@ -102,7 +87,7 @@ function resourceSpans(r: Reader, end: number, rows: SpanRow[]): void {
   let i = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 18) {
+    if (tag === RESOURCE_SPANS.scopeSpans) {
       const e = r.lenEnd(end);
       try {
         scopeSpans(r, e, resource, rows);
@@ -119,14 +104,14 @@ function scopeSpans(r: Reader, end: number, resource: ResourceInfo, rows: SpanRo
   const scope = newScope();
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) {
+    if (tag === SCOPE_SPANS.scope) {
       const e = r.lenEnd(end);
       try {
         scopeInto(r, e, scope);
       } catch (err) {
         throw within(err, 'scope');
       }
-    } else r.unknown(tag, end, SCOPE_SPANS);
+    } else r.unknown(tag, end, SCOPE_SPANS_KNOWN);
   }
   r.close(end);
   Object.freeze(scope.attrs);
@@ -134,7 +119,7 @@ function scopeSpans(r: Reader, end: number, resource: ResourceInfo, rows: SpanRo
   let i = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 18) {
+    if (tag === SCOPE_SPANS.spans) {
       const e = r.lenEnd(end);
       try {
         rows.push(span(r, e, resource, scope));
@@ -173,38 +158,38 @@ function span(r: Reader, end: number, resource: ResourceInfo, scope: ScopeInfo):
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case 10:
+      case SPAN.traceId:
         traceId = r.id(end, 16, 'traceId');
         break;
-      case 18:
+      case SPAN.spanId:
         spanId = r.id(end, 8, 'spanId');
         break;
-      case 26:
+      case SPAN.traceState:
         traceState = r.string(end);
         break;
-      case 34:
+      case SPAN.parentSpanId:
         parentSpanId = r.id(end, 8, 'parentSpanId');
         break;
-      case 42:
+      case SPAN.name:
         name = r.string(end);
         break;
-      case 48:
+      case SPAN.kind:
         kind = r.i32();
         break;
-      case 57:
+      case SPAN.startTimeUnixNano:
         r.fixed64();
         startLo = r.lo;
         startHi = r.hi;
         break;
-      case 65:
+      case SPAN.endTimeUnixNano:
         r.fixed64();
         endLo = r.lo;
         endHi = r.hi;
         break;
-      case 74:
+      case SPAN.attributes:
         attributeInto(r, end, attrs, 'attributes', attrCount++);
         break;
-      case 90: {
+      case SPAN.events: {
         const e = r.lenEnd(end);
         if (eventNames === NONE) {
           eventTimes = [];
@@ -218,7 +203,7 @@ function span(r: Reader, end: number, resource: ResourceInfo, scope: ScopeInfo):
         }
         break;
       }
-      case 106: {
+      case SPAN.links: {
         const e = r.lenEnd(end);
         if (linkTraceIds === NONE) {
           linkTraceIds = [];
@@ -233,15 +218,15 @@ function span(r: Reader, end: number, resource: ResourceInfo, scope: ScopeInfo):
         }
         break;
       }
-      case 122: {
+      case SPAN.status: {
         // A repeated `status` merges field by field, which reassigning the two locals does.
         const e = r.lenEnd(end);
         try {
           while (r.pos < e) {
             const t = r.tag();
-            if (t === 18) statusMessage = r.string(e);
-            else if (t === 24) statusCode = r.i32();
-            else r.unknown(t, e, STATUS);
+            if (t === STATUS.message) statusMessage = r.string(e);
+            else if (t === STATUS.code) statusCode = r.i32();
+            else r.unknown(t, e, STATUS_KNOWN);
           }
           r.close(e);
         } catch (err) {
@@ -250,7 +235,7 @@ function span(r: Reader, end: number, resource: ResourceInfo, scope: ScopeInfo):
         break;
       }
       default:
-        r.unknown(tag, end, SPAN);
+        r.unknown(tag, end, SPAN_KNOWN);
     }
   }
   r.close(end);
@@ -289,13 +274,13 @@ function event(r: Reader, end: number, times: string[], names: string[], attrsOu
   let n = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 9) {
+    if (tag === EVENT.timeUnixNano) {
       r.fixed64();
       lo = r.lo;
       hi = r.hi;
-    } else if (tag === 18) name = r.string(end);
-    else if (tag === 26) attributeInto(r, end, attrs, 'attributes', n++);
-    else r.unknown(tag, end, EVENT);
+    } else if (tag === EVENT.name) name = r.string(end);
+    else if (tag === EVENT.attributes) attributeInto(r, end, attrs, 'attributes', n++);
+    else r.unknown(tag, end, EVENT_KNOWN);
   }
   r.close(end);
   times.push(u64ToDecimal(lo, hi));
@@ -311,11 +296,11 @@ function link(r: Reader, end: number, traceIds: string[], spanIds: string[], sta
   let n = 0;
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 10) traceId = r.id(end, 16, 'traceId');
-    else if (tag === 18) spanId = r.id(end, 8, 'spanId');
-    else if (tag === 26) state = r.string(end);
-    else if (tag === 34) attributeInto(r, end, attrs, 'attributes', n++);
-    else r.unknown(tag, end, LINK);
+    if (tag === LINK.traceId) traceId = r.id(end, 16, 'traceId');
+    else if (tag === LINK.spanId) spanId = r.id(end, 8, 'spanId');
+    else if (tag === LINK.traceState) state = r.string(end);
+    else if (tag === LINK.attributes) attributeInto(r, end, attrs, 'attributes', n++);
+    else r.unknown(tag, end, LINK_KNOWN);
   }
   r.close(end);
   traceIds.push(traceId);

@@ -11,8 +11,21 @@
  * object per field), then one buffer per message, sized first and filled by copying: the first version, built on
  * arrays of field objects and `Buffer.concat`, cost more than decoding the whole request.
  */
-import { Reader, utf8 } from './wire.ts';
+import { AnyValue, KeyValue, Resource, SIGNALS, Span, levelTags, tags, type LevelTags } from './descriptor.ts';
 import type { Signal } from './rows.ts';
+import { Reader, utf8 } from './wire.ts';
+
+// Tags derived once into this module's constants (see descriptor.ts on why local).
+const LEVELS: Readonly<Record<Signal, LevelTags>> = {
+  traces: levelTags(SIGNALS.traces),
+  logs: levelTags(SIGNALS.logs),
+  metrics: levelTags(SIGNALS.metrics),
+};
+const TRACES = LEVELS.traces;
+const SPAN = tags(Span);
+const RESOURCE = tags(Resource);
+const KV = tags(KeyValue);
+const ANY = tags(AnyValue);
 
 export interface KeyedMessage {
   key: string;
@@ -37,23 +50,23 @@ interface Header {
 const varintSize = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
 
 export function splitRequest(signal: Signal, body: Uint8Array): KeyedMessage[] {
-  return signal === 'traces' ? splitTraces(body) : splitByService(body);
+  return signal === 'traces' ? splitTraces(body) : splitByService(body, LEVELS[signal]);
 }
 
 /** Logs and metrics: each ResourceLogs / ResourceMetrics goes whole to its service's message. */
-function splitByService(body: Uint8Array): KeyedMessage[] {
+function splitByService(body: Uint8Array, levels: LevelTags): KeyedMessage[] {
   const r = new Reader(body);
   const byKey = new Map<string, number[]>();
   const end = body.length;
   while (r.pos < end) {
     const start = r.pos;
     const tag = r.tag();
-    if (tag !== 10) {
+    if (tag !== levels.resources) {
       r.skip(tag, end, 0);
       continue;
     }
     const e = r.lenEnd(end);
-    const key = serviceName(r, r.pos, e);
+    const key = serviceName(r, r.pos, e, levels.resource);
     let ranges = byKey.get(key);
     if (!ranges) byKey.set(key, (ranges = []));
     ranges.push(start, e);
@@ -83,19 +96,20 @@ function seek(r: Reader, end: number, tag: number): number {
   return -1;
 }
 
-/** `service.name` of a ResourceX message (resource = 1; Resource attributes = 1; KeyValue key = 1, value = 2; AnyValue string = 1). */
-function serviceName(r: Reader, start: number, end: number): string {
+/** `service.name` of a ResourceLogs / ResourceMetrics message: its resource's attribute of that name, as a string. */
+function serviceName(r: Reader, start: number, end: number, res: number): string {
   r.pos = start;
-  for (let resEnd = seek(r, end, 10); resEnd >= 0; r.pos = resEnd, resEnd = seek(r, end, 10)) {
-    for (let kvEnd = seek(r, resEnd, 10); kvEnd >= 0; r.pos = kvEnd, kvEnd = seek(r, resEnd, 10)) {
+  const attr = RESOURCE.attributes;
+  for (let resEnd = seek(r, end, res); resEnd >= 0; r.pos = resEnd, resEnd = seek(r, end, res)) {
+    for (let kvEnd = seek(r, resEnd, attr); kvEnd >= 0; r.pos = kvEnd, kvEnd = seek(r, resEnd, attr)) {
       let key = '';
       let value = '';
       while (r.pos < kvEnd) {
         const t = r.tag();
-        if (t === 10) key = r.string(kvEnd);
-        else if (t === 18) {
+        if (t === KV.key) key = r.string(kvEnd);
+        else if (t === KV.value) {
           const valueEnd = r.lenEnd(kvEnd);
-          const stringEnd = seek(r, valueEnd, 10);
+          const stringEnd = seek(r, valueEnd, ANY.stringValue);
           if (stringEnd >= 0) value = utf8(r.buf, r.view, r.pos, stringEnd);
           r.pos = valueEnd;
         } else r.skip(t, kvEnd, 0);
@@ -116,7 +130,7 @@ function splitTraces(body: Uint8Array): KeyedMessage[] {
   const byKey = new Map<string, ScopeGroup[]>();
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag !== 10) {
+    if (tag !== TRACES.resources) {
       r.skip(tag, end, 0);
       continue;
     }
@@ -125,7 +139,7 @@ function splitTraces(body: Uint8Array): KeyedMessage[] {
     while (r.pos < resEnd) {
       const fieldStart = r.pos;
       const t = r.tag();
-      if (t !== 18) {
+      if (t !== TRACES.scopes) {
         r.skip(t, resEnd, 0);
         addRange(resources[resource]!, fieldStart, r.pos);
         continue;
@@ -149,13 +163,13 @@ function scopeSpans(r: Reader, body: Buffer, end: number, scope: number, header:
   while (r.pos < end) {
     const fieldStart = r.pos;
     const tag = r.tag();
-    if (tag !== 18) {
+    if (tag !== TRACES.items) {
       r.skip(tag, end, 0);
       addRange(header, fieldStart, r.pos);
       continue;
     }
     const spanEnd = r.lenEnd(end);
-    const idEnd = seek(r, spanEnd, 10);
+    const idEnd = seek(r, spanEnd, SPAN.traceId);
     let key = '';
     if (idEnd >= 0) {
       const idStart = r.pos;
@@ -216,10 +230,10 @@ function assemble(src: Buffer, resources: Header[], scopes: { header: Header; re
   let rl = 0;
   for (let i = 0; i < groups.length; ) {
     const resource = scopes[groups[i]!.scope]!.resource;
-    header(10, resourceLens[rl++]!);
+    header(TRACES.resources, resourceLens[rl++]!);
     copy(resources[resource]!.ranges);
     for (; i < groups.length && scopes[groups[i]!.scope]!.resource === resource; i++) {
-      header(18, scopeLens[i]!);
+      header(TRACES.scopes, scopeLens[i]!);
       copy(scopes[groups[i]!.scope]!.header.ranges);
       copy(groups[i]!.items);
     }

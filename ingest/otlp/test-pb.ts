@@ -1,7 +1,13 @@
 /**
  * Test helper: hand-crafts protobuf bytes for what the official serializers cannot produce (summaries, unknown fields,
  * values beyond 2^53, broken input). `msg(3, ...)` is field 3 holding a message made of the given fields.
+ *
+ * The tests spell field numbers out (`msg(9, ...)` is a span attribute) on purpose: they are the independent check of
+ * descriptor.ts, which the decoders read their numbers from. Helpers here that build whole messages take theirs from
+ * the descriptor.
  */
+import { AnyValue, KeyValue } from './descriptor.ts';
+
 const enc = new TextEncoder();
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
@@ -68,7 +74,7 @@ export function hex(s: string): Uint8Array {
   return Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
 }
 
-/** A KeyValue with a string value. */
+/** A KeyValue with a string value, as field `no` of the enclosing message. */
 export function strAttr(no: number, key: string, value: string): Uint8Array {
-  return msg(no, bytes(1, key), msg(2, bytes(1, value)));
+  return msg(no, bytes(KeyValue.key.no, key), msg(KeyValue.value.no, bytes(AnyValue.stringValue.no, value)));
 }

@@ -10,6 +10,7 @@ import { AggregationTemporality, AggregationType, InMemoryMetricExporter, MeterP
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { decodeProtobuf } from './decode.ts';
+import { bytes, msg } from './test-pb.ts';
 import { toProtobuf } from './to-protobuf.ts';
 
 const resource = resourceFromAttributes({ 'service.name': 'transcode', 'host.cpu': 4, big: 9_007_199_254_740_000 });
@@ -66,5 +67,12 @@ describe('toProtobuf', () => {
     expect(fromJson).toEqual(decodeProtobuf('metrics', proto));
     expect(fromJson.accepted).toBe(5);
     await mp.shutdown();
+  });
+
+  it('keeps resource entity refs, which the protobuf path forwards too', () => {
+    const json = JSON.stringify({ resourceSpans: [{ resource: { entityRefs: [{ type: 'service', idKeys: ['service.name'] }] } }] });
+    // ExportTraceServiceRequest.resource_spans 1 → ResourceSpans.resource 1 → Resource.entity_refs 3 → EntityRef.type 2, id_keys 3.
+    const expected = msg(1, msg(1, msg(3, bytes(2, 'service'), bytes(3, 'service.name'))));
+    expect(toProtobuf('traces', json)).toStrictEqual(expected);
   });
 });

@@ -20,19 +20,11 @@ const WIRE_NAMES = ['VARINT', 'I64', 'LEN', 'SGROUP', 'EGROUP', 'I32'];
 /** Native byte order, so a DataView word read compares equal to an Int32Array word over the same bytes. */
 export const NATIVE_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Known fields of one message: `[jsonName, wireType]` by field number. Used to reject wrong wire types. */
+/**
+ * Known fields of one message: `[jsonName, wireType]` by field number, derived from descriptor.ts (`known`). Used to
+ * reject wrong wire types.
+ */
 export type Fields = readonly (readonly [name: string, wireType: number] | undefined)[];
-
-export function fields(spec: Record<number, readonly [name: string, wireType: number]>): Fields {
-  const out: (readonly [string, number] | undefined)[] = [];
-  for (const [no, f] of Object.entries(spec)) out[Number(no)] = f;
-  return out;
-}
-
-/** Protobuf tag of field `no` with wire type `wt`, as the reader returns it. */
-export function tagOf(no: number, wt: number): number {
-  return ((no << 3) | wt) >>> 0;
-}
 
 /** Groups are long deprecated but legal in unknown fields; bound their nesting like everything else. */
 const MAX_GROUP_DEPTH = 64;
