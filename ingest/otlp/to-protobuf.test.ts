@@ -9,7 +9,7 @@ import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } f
 import { AggregationTemporality, AggregationType, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
-import { decodeProtobuf } from './decode.ts';
+import { decodeJson, decodeProtobuf } from './decode.ts';
 import { bytes, msg } from './test-pb.ts';
 import { toProtobuf } from './to-protobuf.ts';
 
@@ -74,5 +74,15 @@ describe('toProtobuf', () => {
     // ExportTraceServiceRequest.resource_spans 1 → ResourceSpans.resource 1 → Resource.entity_refs 3 → EntityRef.type 2, id_keys 3.
     const expected = msg(1, msg(1, msg(3, bytes(2, 'service'), bytes(3, 'service.name'))));
     expect(toProtobuf('traces', json)).toStrictEqual(expected);
+  });
+
+  it('ignores unknown keys named like Object.prototype members (regression: it threw on `constructor`)', () => {
+    const span = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', name: 'op' };
+    const plain = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] });
+    const odd = JSON.stringify({
+      resourceSpans: [{ scopeSpans: [{ spans: [{ ...span, constructor: 1, toString: 'x', hasOwnProperty: [] }] }], valueOf: {} }],
+    });
+    expect(decodeJson('traces', odd)).toEqual(decodeJson('traces', plain));
+    expect(toProtobuf('traces', odd)).toStrictEqual(toProtobuf('traces', plain));
   });
 });

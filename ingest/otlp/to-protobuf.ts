@@ -113,7 +113,9 @@ function encode(d: Message, value: unknown): Uint8Array {
   const w = new Writer();
   if (value === null || typeof value !== 'object') return w.result();
   for (const [rawKey, v] of Object.entries(value)) {
-    const field = d[rawKey] ?? d[camel(rawKey)];
+    // Own keys only: an unknown key such as `constructor` must not find Object.prototype's.
+    const name = Object.hasOwn(d, rawKey) ? rawKey : camel(rawKey);
+    const field = Object.hasOwn(d, name) ? d[name] : undefined;
     if (!field || v === null || v === undefined) continue;
     const { no, type: kind, repeated, packed } = field;
     const items = repeated ? (Array.isArray(v) ? v : []) : [v];
