@@ -23,7 +23,8 @@ import {
 } from './attributes.ts';
 import { OtlpDecodeError, within } from './errors.ts';
 import { ExactNumber, NeedExactNumbers } from './json-parse.ts';
-import { MAX_VALUE_DEPTH, type ResourceInfo, type ScopeInfo } from './proto-common.ts';
+import { MAX_VALUE_DEPTH } from './proto-common.ts';
+import { newScope, resourceInfo, type ResourceInfo, type ScopeInfo } from './row-builders.ts';
 import type { Attrs } from './rows.ts';
 import { ZERO_SPAN_ID, ZERO_TRACE_ID } from './wire.ts';
 
@@ -434,6 +435,7 @@ export function attributes(o: Obj, camel: string, snake?: string): Attrs {
 
 // ---- Resource / InstrumentationScope ------------------------------------------------------------------------------
 
+/** The `resource` and `schemaUrl` of a ResourceSpans / ResourceLogs / ResourceMetrics. */
 export function resource(container: Obj): ResourceInfo {
   const res = message(container, 'resource');
   let attrs: Attrs = {};
@@ -446,21 +448,28 @@ export function resource(container: Obj): ResourceInfo {
       throw within(err, 'resource');
     }
   }
-  const serviceName = Object.hasOwn(attrs, 'service.name') ? attrs['service.name']! : '';
-  return { attrs: Object.freeze(attrs), serviceName };
+  return resourceInfo(attrs, str(container, 'schemaUrl', 'schema_url'));
 }
 
+/** The `scope` and `schemaUrl` of a ScopeSpans / ScopeLogs / ScopeMetrics. */
 export function scope(container: Obj): ScopeInfo {
   const s = message(container, 'scope');
-  if (s === undefined) return { name: '', version: '', attrs: Object.freeze({}), droppedAttributesCount: 0 };
-  try {
-    return {
-      name: str(s, 'name'),
-      version: str(s, 'version'),
-      attrs: Object.freeze(attributes(s, 'attributes')),
-      droppedAttributesCount: uint32(s, 'droppedAttributesCount', 'dropped_attributes_count'),
-    };
-  } catch (err) {
-    throw within(err, 'scope');
+  let info: ScopeInfo;
+  if (s === undefined) info = newScope();
+  else {
+    try {
+      info = {
+        name: str(s, 'name'),
+        version: str(s, 'version'),
+        attrs: attributes(s, 'attributes'),
+        droppedAttributesCount: uint32(s, 'droppedAttributesCount', 'dropped_attributes_count'),
+        schemaUrl: '',
+      };
+    } catch (err) {
+      throw within(err, 'scope');
+    }
   }
+  Object.freeze(info.attrs);
+  info.schemaUrl = str(container, 'schemaUrl', 'schema_url');
+  return info;
 }

@@ -15,8 +15,8 @@ import {
   uint32,
   type Obj,
 } from './json-common.ts';
-import { SEVERITY_NUMBER_ENUM, TRACE_FLAGS_MASK } from './mapping.ts';
-import type { ResourceInfo, ScopeInfo } from './proto-common.ts';
+import { SEVERITY_NUMBER_ENUM } from './mapping.ts';
+import { logRow, type ResourceInfo, type ScopeInfo } from './row-builders.ts';
 import type { LogRow } from './rows.ts';
 
 export function decodeLogsJson(request: Obj): LogRow[] {
@@ -26,17 +26,15 @@ export function decodeLogsJson(request: Obj): LogRow[] {
     try {
       const rl = element(resourceLogs[i]);
       const res = resource(rl);
-      const resourceSchemaUrl = str(rl, 'schemaUrl', 'schema_url');
       const scopeLogs = list(rl, 'scopeLogs', 'scope_logs');
       for (let j = 0; j < scopeLogs.length; j++) {
         try {
           const sl = element(scopeLogs[j]);
           const sc = scope(sl);
-          const scopeSchemaUrl = str(sl, 'schemaUrl', 'schema_url');
           const records = list(sl, 'logRecords', 'log_records');
           for (let k = 0; k < records.length; k++) {
             try {
-              rows.push(logRecord(element(records[k]), res, resourceSchemaUrl, sc, scopeSchemaUrl));
+              rows.push(logRecord(element(records[k]), res, sc));
             } catch (err) {
               throw within(err, `logRecords[${k}]`);
             }
@@ -52,7 +50,7 @@ export function decodeLogsJson(request: Obj): LogRow[] {
   return rows;
 }
 
-function logRecord(l: Obj, res: ResourceInfo, resourceSchemaUrl: string, sc: ScopeInfo, scopeSchemaUrl: string): LogRow {
+function logRecord(l: Obj, res: ResourceInfo, sc: ScopeInfo): LogRow {
   const time = int64(l, 'timeUnixNano', 'time_unix_nano', false);
   const observed = int64(l, 'observedTimeUnixNano', 'observed_time_unix_nano', false);
   uint32(l, 'droppedAttributesCount', 'dropped_attributes_count');
@@ -62,23 +60,19 @@ function logRecord(l: Obj, res: ResourceInfo, resourceSchemaUrl: string, sc: Sco
   } catch (err) {
     throw within(err, 'body');
   }
-  return {
+  // Arguments in parameter order are also the order fields are checked in: the first invalid one is reported.
+  return logRow(
+    res,
+    sc,
     // The exporter falls back to the observed time when the record has no time of its own.
-    Timestamp: time === '0' ? observed : time,
-    TraceId: id(l, 'traceId', 'trace_id', 16),
-    SpanId: id(l, 'spanId', 'span_id', 8),
-    TraceFlags: uint32(l, 'flags') & TRACE_FLAGS_MASK,
-    SeverityText: str(l, 'severityText', 'severity_text'),
-    SeverityNumber: int32(l, 'severityNumber', 'severity_number', SEVERITY_NUMBER_ENUM),
-    ServiceName: res.serviceName,
-    Body: body,
-    ResourceSchemaUrl: resourceSchemaUrl,
-    ResourceAttributes: res.attrs,
-    ScopeSchemaUrl: scopeSchemaUrl,
-    ScopeName: sc.name,
-    ScopeVersion: sc.version,
-    ScopeAttributes: sc.attrs,
-    LogAttributes: attributes(l, 'attributes'),
-    EventName: str(l, 'eventName', 'event_name'),
-  };
+    time === '0' ? observed : time,
+    id(l, 'traceId', 'trace_id', 16),
+    id(l, 'spanId', 'span_id', 8),
+    uint32(l, 'flags'),
+    str(l, 'severityText', 'severity_text'),
+    int32(l, 'severityNumber', 'severity_number', SEVERITY_NUMBER_ENUM),
+    body,
+    attributes(l, 'attributes'),
+    str(l, 'eventName', 'event_name'),
+  );
 }

@@ -14,9 +14,17 @@ import {
   uint32,
   type Obj,
 } from './json-common.ts';
-import { SPAN_KIND_ENUM, STATUS_CODE_ENUM, spanKindName, statusCodeName } from './mapping.ts';
-import type { ResourceInfo, ScopeInfo } from './proto-common.ts';
-import type { Attrs, SpanRow } from './rows.ts';
+import { SPAN_KIND_ENUM, STATUS_CODE_ENUM } from './mapping.ts';
+import {
+  NO_EVENTS,
+  NO_LINKS,
+  newEvents,
+  newLinks,
+  spanRow,
+  type ResourceInfo,
+  type ScopeInfo,
+} from './row-builders.ts';
+import type { SpanRow } from './rows.ts';
 
 export function decodeTracesJson(request: Obj): SpanRow[] {
   const rows: SpanRow[] = [];
@@ -25,13 +33,11 @@ export function decodeTracesJson(request: Obj): SpanRow[] {
     try {
       const rs = element(resourceSpans[i]);
       const res = resource(rs);
-      str(rs, 'schemaUrl', 'schema_url');
       const scopeSpans = list(rs, 'scopeSpans', 'scope_spans');
       for (let j = 0; j < scopeSpans.length; j++) {
         try {
           const ss = element(scopeSpans[j]);
           const sc = scope(ss);
-          str(ss, 'schemaUrl', 'schema_url');
           const spans = list(ss, 'spans');
           for (let k = 0; k < spans.length; k++) {
             try {
@@ -59,34 +65,29 @@ function span(s: Obj, res: ResourceInfo, sc: ScopeInfo): SpanRow {
   uint32(s, 'droppedEventsCount', 'dropped_events_count');
   uint32(s, 'droppedLinksCount', 'dropped_links_count');
 
-  const eventTimes: string[] = [];
-  const eventNames: string[] = [];
-  const eventAttrs: Attrs[] = [];
-  const events = list(s, 'events');
-  for (let i = 0; i < events.length; i++) {
+  const eventList = list(s, 'events');
+  const events = eventList.length === 0 ? NO_EVENTS : newEvents();
+  for (let i = 0; i < eventList.length; i++) {
     try {
-      const e = element(events[i]);
-      eventTimes.push(int64(e, 'timeUnixNano', 'time_unix_nano', false));
-      eventNames.push(str(e, 'name'));
-      eventAttrs.push(attributes(e, 'attributes'));
+      const e = element(eventList[i]);
+      events.times.push(int64(e, 'timeUnixNano', 'time_unix_nano', false));
+      events.names.push(str(e, 'name'));
+      events.attrs.push(attributes(e, 'attributes'));
       uint32(e, 'droppedAttributesCount', 'dropped_attributes_count');
     } catch (err) {
       throw within(err, `events[${i}]`);
     }
   }
 
-  const linkTraceIds: string[] = [];
-  const linkSpanIds: string[] = [];
-  const linkStates: string[] = [];
-  const linkAttrs: Attrs[] = [];
-  const links = list(s, 'links');
-  for (let i = 0; i < links.length; i++) {
+  const linkList = list(s, 'links');
+  const links = linkList.length === 0 ? NO_LINKS : newLinks();
+  for (let i = 0; i < linkList.length; i++) {
     try {
-      const l = element(links[i]);
-      linkTraceIds.push(id(l, 'traceId', 'trace_id', 16));
-      linkSpanIds.push(id(l, 'spanId', 'span_id', 8));
-      linkStates.push(str(l, 'traceState', 'trace_state'));
-      linkAttrs.push(attributes(l, 'attributes'));
+      const l = element(linkList[i]);
+      links.traceIds.push(id(l, 'traceId', 'trace_id', 16));
+      links.spanIds.push(id(l, 'spanId', 'span_id', 8));
+      links.states.push(str(l, 'traceState', 'trace_state'));
+      links.attrs.push(attributes(l, 'attributes'));
       uint32(l, 'droppedAttributesCount', 'dropped_attributes_count');
       uint32(l, 'flags');
     } catch (err) {
@@ -106,30 +107,24 @@ function span(s: Obj, res: ResourceInfo, sc: ScopeInfo): SpanRow {
     }
   }
 
-  return {
-    Timestamp: start,
-    TraceId: id(s, 'traceId', 'trace_id', 16),
-    SpanId: id(s, 'spanId', 'span_id', 8),
-    ParentSpanId: id(s, 'parentSpanId', 'parent_span_id', 8),
-    TraceState: str(s, 'traceState', 'trace_state'),
-    SpanName: str(s, 'name'),
-    SpanKind: spanKindName(int32(s, 'kind', undefined, SPAN_KIND_ENUM)),
-    ServiceName: res.serviceName,
-    ResourceAttributes: res.attrs,
-    ScopeName: sc.name,
-    ScopeVersion: sc.version,
-    SpanAttributes: attributes(s, 'attributes'),
-    Duration: decimalDiff(end, start),
-    StatusCode: statusCodeName(statusCode),
-    StatusMessage: statusMessage,
-    'Events.Timestamp': eventTimes,
-    'Events.Name': eventNames,
-    'Events.Attributes': eventAttrs,
-    'Links.TraceId': linkTraceIds,
-    'Links.SpanId': linkSpanIds,
-    'Links.TraceState': linkStates,
-    'Links.Attributes': linkAttrs,
-  };
+  // Arguments in parameter order are also the order fields are checked in: the first invalid one is reported.
+  return spanRow(
+    res,
+    sc,
+    start,
+    id(s, 'traceId', 'trace_id', 16),
+    id(s, 'spanId', 'span_id', 8),
+    id(s, 'parentSpanId', 'parent_span_id', 8),
+    str(s, 'traceState', 'trace_state'),
+    str(s, 'name'),
+    int32(s, 'kind', undefined, SPAN_KIND_ENUM),
+    attributes(s, 'attributes'),
+    decimalDiff(end, start),
+    statusCode,
+    statusMessage,
+    events,
+    links,
+  );
 }
 
 /** `a - b` of two canonical non-negative decimal strings, `"0"` when a < b. */

@@ -24,6 +24,7 @@ import {
   tags,
 } from './descriptor.ts';
 import { OtlpDecodeError, within } from './errors.ts';
+import type { ScopeInfo } from './row-builders.ts';
 import type { Attrs } from './rows.ts';
 import { i64ToDecimal, sameWords, type Reader } from './wire.ts';
 
@@ -267,13 +268,6 @@ export function attributeInto(r: Reader, limit: number, attrs: Attrs, field: str
   for (let i = 0; i < n; i++) kvBytes[base + i] = buf[start + i]!;
 }
 
-export interface ResourceInfo {
-  /** Shared by every row of the resource: frozen so a consumer cannot change them all by accident. */
-  attrs: Attrs;
-  /** AsString of the `service.name` attribute, `''` without one (exporter's `GetServiceName`). */
-  serviceName: string;
-}
-
 /** Resource `[pos, end)`; attributes accumulate into `attrs` (a repeated `resource` field merges). */
 export function resourceInto(r: Reader, end: number, attrs: Attrs): void {
   let ai = Object.keys(attrs).length;
@@ -283,18 +277,6 @@ export function resourceInto(r: Reader, end: number, attrs: Attrs): void {
     else r.unknown(tag, end, RESOURCE_KNOWN);
   }
   r.close(end);
-}
-
-export function finishResource(attrs: Attrs): ResourceInfo {
-  const serviceName = Object.hasOwn(attrs, 'service.name') ? attrs['service.name']! : '';
-  return { attrs: Object.freeze(attrs), serviceName };
-}
-
-export interface ScopeInfo {
-  name: string;
-  version: string;
-  attrs: Attrs;
-  droppedAttributesCount: number;
 }
 
 /** InstrumentationScope `[pos, end)` merged into `scope`. */
@@ -320,10 +302,6 @@ export function scopeInto(r: Reader, end: number, scope: ScopeInfo): void {
     }
   }
   r.close(end);
-}
-
-export function newScope(): ScopeInfo {
-  return { name: '', version: '', attrs: {}, droppedAttributesCount: 0 };
 }
 
 /** Reads a whole `repeated KeyValue` element only to validate it (fields the tables do not keep, e.g. Metric.metadata). */

@@ -3,17 +3,8 @@
  */
 import { ExportLogsServiceRequest, LogRecord, ResourceLogs, ScopeLogs, known, tags } from './descriptor.ts';
 import { within } from './errors.ts';
-import { TRACE_FLAGS_MASK } from './mapping.ts';
-import {
-  anyValueString,
-  attributeInto,
-  finishResource,
-  newScope,
-  resourceInto,
-  scopeInto,
-  type ResourceInfo,
-  type ScopeInfo,
-} from './proto-common.ts';
+import { anyValueString, attributeInto, resourceInto, scopeInto } from './proto-common.ts';
+import { logRow, newScope, resourceInfo, type ResourceInfo, type ScopeInfo } from './row-builders.ts';
 import type { Attrs, LogRow } from './rows.ts';
 import { Reader, u64ToDecimal } from './wire.ts';
 
@@ -65,7 +56,7 @@ function resourceLogs(r: Reader, end: number, rows: LogRow[]): void {
     else r.unknown(tag, end, RESOURCE_LOGS_KNOWN);
   }
   r.close(end);
-  const resource = finishResource(attrs);
+  const resource = resourceInfo(attrs, schemaUrl);
   r.pos = start;
   let i = 0;
   while (r.pos < end) {
@@ -73,7 +64,7 @@ function resourceLogs(r: Reader, end: number, rows: LogRow[]): void {
     if (tag === RESOURCE_LOGS.scopeLogs) {
       const e = r.lenEnd(end);
       try {
-        scopeLogs(r, e, resource, schemaUrl, rows);
+        scopeLogs(r, e, resource, rows);
       } catch (err) {
         throw within(err, `scopeLogs[${i}]`);
       }
@@ -82,10 +73,9 @@ function resourceLogs(r: Reader, end: number, rows: LogRow[]): void {
   }
 }
 
-function scopeLogs(r: Reader, end: number, resource: ResourceInfo, resourceSchemaUrl: string, rows: LogRow[]): void {
+function scopeLogs(r: Reader, end: number, resource: ResourceInfo, rows: LogRow[]): void {
   const start = r.pos;
   const scope = newScope();
-  let schemaUrl = '';
   while (r.pos < end) {
     const tag = r.tag();
     if (tag === SCOPE_LOGS.scope) {
@@ -95,7 +85,7 @@ function scopeLogs(r: Reader, end: number, resource: ResourceInfo, resourceSchem
       } catch (err) {
         throw within(err, 'scope');
       }
-    } else if (tag === SCOPE_LOGS.schemaUrl) schemaUrl = r.string(end);
+    } else if (tag === SCOPE_LOGS.schemaUrl) scope.schemaUrl = r.string(end);
     else r.unknown(tag, end, SCOPE_LOGS_KNOWN);
   }
   r.close(end);
@@ -107,7 +97,7 @@ function scopeLogs(r: Reader, end: number, resource: ResourceInfo, resourceSchem
     if (tag === SCOPE_LOGS.logRecords) {
       const e = r.lenEnd(end);
       try {
-        rows.push(logRecord(r, e, resource, resourceSchemaUrl, scope, schemaUrl));
+        rows.push(logRecord(r, e, resource, scope));
       } catch (err) {
         throw within(err, `logRecords[${i}]`);
       }
@@ -116,14 +106,7 @@ function scopeLogs(r: Reader, end: number, resource: ResourceInfo, resourceSchem
   }
 }
 
-function logRecord(
-  r: Reader,
-  end: number,
-  resource: ResourceInfo,
-  resourceSchemaUrl: string,
-  scope: ScopeInfo,
-  scopeSchemaUrl: string,
-): LogRow {
+function logRecord(r: Reader, end: number, resource: ResourceInfo, scope: ScopeInfo): LogRow {
   let timeLo = 0;
   let timeHi = 0;
   let observedLo = 0;
@@ -187,22 +170,17 @@ function logRecord(
   r.close(end);
   // The exporter falls back to the observed time when the record has no time of its own.
   const useObserved = timeLo === 0 && timeHi === 0;
-  return {
-    Timestamp: useObserved ? u64ToDecimal(observedLo, observedHi) : u64ToDecimal(timeLo, timeHi),
-    TraceId: traceId,
-    SpanId: spanId,
-    TraceFlags: flags & TRACE_FLAGS_MASK,
-    SeverityText: severityText,
-    SeverityNumber: severityNumber,
-    ServiceName: resource.serviceName,
-    Body: body,
-    ResourceSchemaUrl: resourceSchemaUrl,
-    ResourceAttributes: resource.attrs,
-    ScopeSchemaUrl: scopeSchemaUrl,
-    ScopeName: scope.name,
-    ScopeVersion: scope.version,
-    ScopeAttributes: scope.attrs,
-    LogAttributes: attrs,
-    EventName: eventName,
-  };
+  return logRow(
+    resource,
+    scope,
+    useObserved ? u64ToDecimal(observedLo, observedHi) : u64ToDecimal(timeLo, timeHi),
+    traceId,
+    spanId,
+    flags,
+    severityText,
+    severityNumber,
+    body,
+    attrs,
+    eventName,
+  );
 }

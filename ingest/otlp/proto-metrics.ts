@@ -4,7 +4,7 @@
  * Repeated scalars are accepted packed and unpacked, as protobuf requires of parsers.
  */
 import {
-  Buckets as BucketsMessage,
+  Buckets,
   Exemplar,
   ExponentialHistogram,
   ExponentialHistogramDataPoint,
@@ -26,24 +26,23 @@ import {
 } from './descriptor.ts';
 import { OtlpDecodeError, within } from './errors.ts';
 import { MetricRejections } from './mapping.ts';
+import { attributeInto, resourceInto, scopeInto, skipAttribute } from './proto-common.ts';
 import {
-  attributeInto,
-  finishResource,
+  Exemplars,
+  exponentialHistogramRow,
+  gaugeRow,
+  histogramRow,
   newScope,
-  resourceInto,
-  scopeInto,
-  skipAttribute,
+  resourceInfo,
+  sumRow,
+  summaryRow,
+  type BucketColumns,
+  type MetricInfo,
+  type PointCommon,
   type ResourceInfo,
   type ScopeInfo,
-} from './proto-common.ts';
-import type {
-  Attrs,
-  ExponentialHistogramRow,
-  GaugeRow,
-  HistogramRow,
-  SumRow,
-  SummaryRow,
-} from './rows.ts';
+} from './row-builders.ts';
+import type { Attrs, ExponentialHistogramRow, GaugeRow, HistogramRow, SumRow, SummaryRow } from './rows.ts';
 import { type Fields, Reader, i64ToNumber, u64ToDecimal } from './wire.ts';
 
 // Tags and known fields, derived once into this module's constants (see descriptor.ts on why local).
@@ -73,9 +72,9 @@ const HISTOGRAM_POINT_UNPACKED = elementTags(HistogramDataPoint);
 const HISTOGRAM_POINT_KNOWN = known(HistogramDataPoint);
 const EXP_HISTOGRAM_POINT = tags(ExponentialHistogramDataPoint);
 const EXP_HISTOGRAM_POINT_KNOWN = known(ExponentialHistogramDataPoint);
-const BUCKETS = tags(BucketsMessage);
-const BUCKETS_UNPACKED = elementTags(BucketsMessage);
-const BUCKETS_KNOWN = known(BucketsMessage);
+const BUCKETS = tags(Buckets);
+const BUCKETS_UNPACKED = elementTags(Buckets);
+const BUCKETS_KNOWN = known(Buckets);
 const SUMMARY_POINT = tags(SummaryDataPoint);
 const SUMMARY_POINT_KNOWN = known(SummaryDataPoint);
 const VALUE_AT_QUANTILE = tags(ValueAtQuantile);
@@ -94,17 +93,6 @@ export interface MetricTables {
 
 export function newMetricTables(): MetricTables {
   return { gauge: [], sum: [], histogram: [], exponentialHistogram: [], summary: [], rejections: new MetricRejections() };
-}
-
-/** Everything a metric's rows share. */
-interface MetricInfo {
-  resource: ResourceInfo;
-  resourceSchemaUrl: string;
-  scope: ScopeInfo;
-  scopeSchemaUrl: string;
-  name: string;
-  description: string;
-  unit: string;
 }
 
 export function decodeMetricsProto(body: Uint8Array): MetricTables {
@@ -145,7 +133,7 @@ function resourceMetrics(r: Reader, end: number, out: MetricTables, ri: number):
     else r.unknown(tag, end, RESOURCE_METRICS_KNOWN);
   }
   r.close(end);
-  const resource = finishResource(attrs);
+  const resource = resourceInfo(attrs, schemaUrl);
   r.pos = start;
   let i = 0;
   while (r.pos < end) {
@@ -153,7 +141,7 @@ function resourceMetrics(r: Reader, end: number, out: MetricTables, ri: number):
     if (tag === RESOURCE_METRICS.scopeMetrics) {
       const e = r.lenEnd(end);
       try {
-        scopeMetrics(r, e, resource, schemaUrl, out, `resourceMetrics[${ri}].scopeMetrics[${i}]`);
+        scopeMetrics(r, e, resource, out, `resourceMetrics[${ri}].scopeMetrics[${i}]`);
       } catch (err) {
         throw within(err, `scopeMetrics[${i}]`);
       }
@@ -166,13 +154,11 @@ function scopeMetrics(
   r: Reader,
   end: number,
   resource: ResourceInfo,
-  resourceSchemaUrl: string,
   out: MetricTables,
   path: string,
 ): void {
   const start = r.pos;
   const scope = newScope();
-  let schemaUrl = '';
   while (r.pos < end) {
     const tag = r.tag();
     if (tag === SCOPE_METRICS.scope) {
@@ -182,7 +168,7 @@ function scopeMetrics(
       } catch (err) {
         throw within(err, 'scope');
       }
-    } else if (tag === SCOPE_METRICS.schemaUrl) schemaUrl = r.string(end);
+    } else if (tag === SCOPE_METRICS.schemaUrl) scope.schemaUrl = r.string(end);
     else r.unknown(tag, end, SCOPE_METRICS_KNOWN);
   }
   r.close(end);
@@ -194,7 +180,7 @@ function scopeMetrics(
     if (tag === SCOPE_METRICS.metrics) {
       const e = r.lenEnd(end);
       try {
-        metric(r, e, resource, resourceSchemaUrl, scope, schemaUrl, out, `${path}.metrics[${i}]`);
+        metric(r, e, resource, scope, out, `${path}.metrics[${i}]`);
       } catch (err) {
         throw within(err, `metrics[${i}]`);
       }
@@ -207,9 +193,7 @@ function metric(
   r: Reader,
   end: number,
   resource: ResourceInfo,
-  resourceSchemaUrl: string,
   scope: ScopeInfo,
-  scopeSchemaUrl: string,
   out: MetricTables,
   path: string,
 ): void {
@@ -255,7 +239,7 @@ function metric(
     out.rejections.add(path, name);
     return;
   }
-  const info: MetricInfo = { resource, resourceSchemaUrl, scope, scopeSchemaUrl, name, description, unit };
+  const info: MetricInfo = { resource, scope, name, description, unit };
   r.pos = dataStart;
   // Errors name the oneof member they came from, as in the OTLP/JSON field names.
   const member =
@@ -346,7 +330,7 @@ function dataPoints<R>(
 function gauge(r: Reader, end: number, info: MetricInfo, rows: GaugeRow[]): void {
   dataPoints(r, end, rows, GAUGE.dataPoints, GAUGE_KNOWN, (e) => {
     const p = numberPoint(r, e);
-    return { ...base(info, p), Value: p.value, Flags: p.flags };
+    return gaugeRow(info, p, p.value, p.flags);
   });
 }
 
@@ -362,7 +346,7 @@ function sum(r: Reader, end: number, info: MetricInfo, rows: SumRow[]): void {
   r.pos = start;
   dataPoints(r, end, rows, SUM.dataPoints, undefined, (e) => {
     const p = numberPoint(r, e);
-    return { ...base(info, p), Value: p.value, Flags: p.flags, AggregationTemporality: aggregationTemporality, IsMonotonic: monotonic };
+    return sumRow(info, p, p.value, p.flags, aggregationTemporality, monotonic);
   });
 }
 
@@ -393,46 +377,6 @@ function summary(r: Reader, end: number, info: MetricInfo, rows: SummaryRow[]): 
 }
 
 // ---- data points -----------------------------------------------------------------------------------------------------
-
-/** What every data point has, plus exemplars (absent on summaries: the summary table has no exemplar columns). */
-interface PointCommon {
-  attrs: Attrs;
-  start: string;
-  time: string;
-  exemplars: Exemplars;
-}
-
-class Exemplars {
-  readonly attrs: Attrs[] = [];
-  readonly times: string[] = [];
-  readonly values: number[] = [];
-  readonly spanIds: string[] = [];
-  readonly traceIds: string[] = [];
-}
-
-function base(info: MetricInfo, p: PointCommon) {
-  return {
-    ResourceAttributes: info.resource.attrs,
-    ResourceSchemaUrl: info.resourceSchemaUrl,
-    ScopeName: info.scope.name,
-    ScopeVersion: info.scope.version,
-    ScopeAttributes: info.scope.attrs,
-    ScopeDroppedAttrCount: info.scope.droppedAttributesCount,
-    ScopeSchemaUrl: info.scopeSchemaUrl,
-    ServiceName: info.resource.serviceName,
-    MetricName: info.name,
-    MetricDescription: info.description,
-    MetricUnit: info.unit,
-    Attributes: p.attrs,
-    StartTimeUnix: p.start,
-    TimeUnix: p.time,
-    'Exemplars.FilteredAttributes': p.exemplars.attrs,
-    'Exemplars.TimeUnix': p.exemplars.times,
-    'Exemplars.Value': p.exemplars.values,
-    'Exemplars.SpanId': p.exemplars.spanIds,
-    'Exemplars.TraceId': p.exemplars.traceIds,
-  };
-}
 
 interface NumberPoint extends PointCommon {
   value: number;
@@ -595,17 +539,8 @@ function histogramPoint(r: Reader, end: number, info: MetricInfo, aggregationTem
     }
   }
   r.close(end);
-  return {
-    ...base(info, { attrs, start, time, exemplars }),
-    Count: count,
-    Sum: sumValue,
-    BucketCounts: bucketCounts,
-    ExplicitBounds: bounds,
-    Flags: flags,
-    Min: min,
-    Max: max,
-    AggregationTemporality: aggregationTemporality,
-  };
+  const p: PointCommon = { attrs, start, time, exemplars };
+  return histogramRow(info, p, count, sumValue, bucketCounts, bounds, flags, min, max, aggregationTemporality);
 }
 
 function exponentialHistogramPoint(
@@ -622,8 +557,8 @@ function exponentialHistogramPoint(
   let sumValue = 0;
   let scale = 0;
   let zeroCount = '0';
-  let positive: Buckets = { offset: 0, counts: [] };
-  let negative: Buckets = { offset: 0, counts: [] };
+  let positive: BucketColumns = { offset: 0, counts: [] };
+  let negative: BucketColumns = { offset: 0, counts: [] };
   let flags = 0;
   let min = 0;
   let max = 0;
@@ -679,30 +614,25 @@ function exponentialHistogramPoint(
     }
   }
   r.close(end);
-  return {
-    ...base(info, { attrs, start, time, exemplars }),
-    Count: count,
-    Sum: sumValue,
-    Scale: scale,
-    ZeroCount: zeroCount,
-    PositiveOffset: positive.offset,
-    PositiveBucketCounts: positive.counts,
-    NegativeOffset: negative.offset,
-    NegativeBucketCounts: negative.counts,
-    Flags: flags,
-    Min: min,
-    Max: max,
-    AggregationTemporality: aggregationTemporality,
-  };
-}
-
-interface Buckets {
-  offset: number;
-  counts: string[];
+  const p: PointCommon = { attrs, start, time, exemplars };
+  return exponentialHistogramRow(
+    info,
+    p,
+    count,
+    sumValue,
+    scale,
+    zeroCount,
+    positive,
+    negative,
+    flags,
+    min,
+    max,
+    aggregationTemporality,
+  );
 }
 
 /** A Buckets message; a repeated one merges into `into` (offset replaced, counts appended). */
-function buckets(r: Reader, limit: number, into: Buckets, field: string): Buckets {
+function buckets(r: Reader, limit: number, into: BucketColumns, field: string): BucketColumns {
   const end = r.lenEnd(limit);
   try {
     while (r.pos < end) {
@@ -785,27 +715,7 @@ function summaryPoint(r: Reader, end: number, info: MetricInfo): SummaryRow {
     }
   }
   r.close(end);
-  return {
-    ResourceAttributes: info.resource.attrs,
-    ResourceSchemaUrl: info.resourceSchemaUrl,
-    ScopeName: info.scope.name,
-    ScopeVersion: info.scope.version,
-    ScopeAttributes: info.scope.attrs,
-    ScopeDroppedAttrCount: info.scope.droppedAttributesCount,
-    ScopeSchemaUrl: info.scopeSchemaUrl,
-    ServiceName: info.resource.serviceName,
-    MetricName: info.name,
-    MetricDescription: info.description,
-    MetricUnit: info.unit,
-    Attributes: attrs,
-    StartTimeUnix: start,
-    TimeUnix: time,
-    Count: count,
-    Sum: sumValue,
-    'ValueAtQuantiles.Quantile': quantiles,
-    'ValueAtQuantiles.Value': values,
-    Flags: flags,
-  };
+  return summaryRow(info, attrs, start, time, count, sumValue, quantiles, values, flags);
 }
 
 function packedFixed64(r: Reader, limit: number, out: string[], field: string): void {

@@ -13,16 +13,20 @@ import {
   tags,
 } from './descriptor.ts';
 import { within } from './errors.ts';
-import { spanKindName, statusCodeName } from './mapping.ts';
+import { attributeInto, resourceInto, scopeInto } from './proto-common.ts';
 import {
-  attributeInto,
-  finishResource,
+  NO_EVENTS,
+  NO_LINKS,
+  newEvents,
+  newLinks,
   newScope,
-  resourceInto,
-  scopeInto,
+  resourceInfo,
+  spanRow,
   type ResourceInfo,
   type ScopeInfo,
-} from './proto-common.ts';
+  type SpanEvents,
+  type SpanLinks,
+} from './row-builders.ts';
 import type { Attrs, SpanRow } from './rows.ts';
 import { Reader, u64DiffToDecimal, u64ToDecimal } from './wire.ts';
 
@@ -41,9 +45,6 @@ const LINK = tags(SpanLink);
 const LINK_KNOWN = known(SpanLink);
 const STATUS = tags(Status);
 const STATUS_KNOWN = known(Status);
-
-/** The arrays of spans without events or links: shared, so frozen (a row is not meant to be modified anyway). */
-const NONE = Object.freeze([]) as unknown as never[];
 
 export function decodeTracesProto(body: Uint8Array, validateOnly = false): SpanRow[] {
   const r = new Reader(body, validateOnly);
@@ -70,6 +71,7 @@ function resourceSpans(r: Reader, end: number, rows: SpanRow[]): void {
   // Fields may come in any order, but every row needs the resource: find it first, then decode the scopes.
   const start = r.pos;
   const attrs: Attrs = {};
+  let schemaUrl = '';
   while (r.pos < end) {
     const tag = r.tag();
     if (tag === RESOURCE_SPANS.resource) {
@@ -79,10 +81,11 @@ function resourceSpans(r: Reader, end: number, rows: SpanRow[]): void {
       } catch (err) {
         throw within(err, 'resource');
       }
-    } else r.unknown(tag, end, RESOURCE_SPANS_KNOWN);
+    } else if (tag === RESOURCE_SPANS.schemaUrl) schemaUrl = r.string(end);
+    else r.unknown(tag, end, RESOURCE_SPANS_KNOWN);
   }
   r.close(end);
-  const resource = finishResource(attrs);
+  const resource = resourceInfo(attrs, schemaUrl);
   r.pos = start;
   let i = 0;
   while (r.pos < end) {
@@ -111,7 +114,8 @@ function scopeSpans(r: Reader, end: number, resource: ResourceInfo, rows: SpanRo
       } catch (err) {
         throw within(err, 'scope');
       }
-    } else r.unknown(tag, end, SCOPE_SPANS_KNOWN);
+    } else if (tag === SCOPE_SPANS.schemaUrl) scope.schemaUrl = r.string(end);
+    else r.unknown(tag, end, SCOPE_SPANS_KNOWN);
   }
   r.close(end);
   Object.freeze(scope.attrs);
@@ -144,14 +148,8 @@ function span(r: Reader, end: number, resource: ResourceInfo, scope: ScopeInfo):
   let endHi = 0;
   const attrs: Attrs = {};
   let attrCount = 0;
-  // Most spans have no events or links: they share one frozen empty array instead of allocating seven.
-  let eventTimes: string[] = NONE;
-  let eventNames: string[] = NONE;
-  let eventAttrs: Attrs[] = NONE;
-  let linkTraceIds: string[] = NONE;
-  let linkSpanIds: string[] = NONE;
-  let linkStates: string[] = NONE;
-  let linkAttrs: Attrs[] = NONE;
+  let events = NO_EVENTS;
+  let links = NO_LINKS;
   let statusCode = 0;
   let statusMessage = '';
 
@@ -191,30 +189,21 @@ function span(r: Reader, end: number, resource: ResourceInfo, scope: ScopeInfo):
         break;
       case SPAN.events: {
         const e = r.lenEnd(end);
-        if (eventNames === NONE) {
-          eventTimes = [];
-          eventNames = [];
-          eventAttrs = [];
-        }
+        if (events === NO_EVENTS) events = newEvents();
         try {
-          event(r, e, eventTimes, eventNames, eventAttrs);
+          event(r, e, events);
         } catch (err) {
-          throw within(err, `events[${eventNames.length}]`);
+          throw within(err, `events[${events.names.length}]`);
         }
         break;
       }
       case SPAN.links: {
         const e = r.lenEnd(end);
-        if (linkTraceIds === NONE) {
-          linkTraceIds = [];
-          linkSpanIds = [];
-          linkStates = [];
-          linkAttrs = [];
-        }
+        if (links === NO_LINKS) links = newLinks();
         try {
-          link(r, e, linkTraceIds, linkSpanIds, linkStates, linkAttrs);
+          link(r, e, links);
         } catch (err) {
-          throw within(err, `links[${linkTraceIds.length}]`);
+          throw within(err, `links[${links.traceIds.length}]`);
         }
         break;
       }
@@ -240,33 +229,26 @@ function span(r: Reader, end: number, resource: ResourceInfo, scope: ScopeInfo):
   }
   r.close(end);
 
-  return {
-    Timestamp: u64ToDecimal(startLo, startHi),
-    TraceId: traceId,
-    SpanId: spanId,
-    ParentSpanId: parentSpanId,
-    TraceState: traceState,
-    SpanName: name,
-    SpanKind: spanKindName(kind),
-    ServiceName: resource.serviceName,
-    ResourceAttributes: resource.attrs,
-    ScopeName: scope.name,
-    ScopeVersion: scope.version,
-    SpanAttributes: attrs,
-    Duration: u64DiffToDecimal(endLo, endHi, startLo, startHi),
-    StatusCode: statusCodeName(statusCode),
-    StatusMessage: statusMessage,
-    'Events.Timestamp': eventTimes,
-    'Events.Name': eventNames,
-    'Events.Attributes': eventAttrs,
-    'Links.TraceId': linkTraceIds,
-    'Links.SpanId': linkSpanIds,
-    'Links.TraceState': linkStates,
-    'Links.Attributes': linkAttrs,
-  };
+  return spanRow(
+    resource,
+    scope,
+    u64ToDecimal(startLo, startHi),
+    traceId,
+    spanId,
+    parentSpanId,
+    traceState,
+    name,
+    kind,
+    attrs,
+    u64DiffToDecimal(endLo, endHi, startLo, startHi),
+    statusCode,
+    statusMessage,
+    events,
+    links,
+  );
 }
 
-function event(r: Reader, end: number, times: string[], names: string[], attrsOut: Attrs[]): void {
+function event(r: Reader, end: number, out: SpanEvents): void {
   let lo = 0;
   let hi = 0;
   let name = '';
@@ -283,12 +265,12 @@ function event(r: Reader, end: number, times: string[], names: string[], attrsOu
     else r.unknown(tag, end, EVENT_KNOWN);
   }
   r.close(end);
-  times.push(u64ToDecimal(lo, hi));
-  names.push(name);
-  attrsOut.push(attrs);
+  out.times.push(u64ToDecimal(lo, hi));
+  out.names.push(name);
+  out.attrs.push(attrs);
 }
 
-function link(r: Reader, end: number, traceIds: string[], spanIds: string[], states: string[], attrsOut: Attrs[]): void {
+function link(r: Reader, end: number, out: SpanLinks): void {
   let traceId = '';
   let spanId = '';
   let state = '';
@@ -303,8 +285,8 @@ function link(r: Reader, end: number, traceIds: string[], spanIds: string[], sta
     else r.unknown(tag, end, LINK_KNOWN);
   }
   r.close(end);
-  traceIds.push(traceId);
-  spanIds.push(spanId);
-  states.push(state);
-  attrsOut.push(attrs);
+  out.traceIds.push(traceId);
+  out.spanIds.push(spanId);
+  out.states.push(state);
+  out.attrs.push(attrs);
 }
