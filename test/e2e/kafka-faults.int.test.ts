@@ -239,7 +239,8 @@ describe('Kafka faults', () => {
     const { otlpHttp } = await gateway(name);
     const writer = await startCrowsnest('writer', [...writerArgs(name), '--clickhouse-url', ch.url], await freePort());
     cleanup.push(() => writer.stop());
-    const query = await startCrowsnest('query', ['--clickhouse-url', ch.url], await freePort());
+    // The query process reports the pipeline of a split deployment (its monitor reads the writer group's offsets).
+    const query = await startCrowsnest('query', [...kafkaArgs(name), '--clickhouse-url', ch.url], await freePort());
     cleanup.push(() => query.stop());
 
     const exporter = new OTLPTraceExporter({ url: `${otlpHttp}/v1/traces` });
@@ -256,11 +257,11 @@ describe('Kafka faults', () => {
     await send(10);
     // Everything so far written, so the next message starts a new plan: its ledger lookup is the first thing to
     // meet the outage. (Regression: that lookup's failure was left to kafkajs, uncounted and without backoff.)
-    await eventually(async () => expect(await pipelineLag(writer.apiUrl, `${name}_spans`)).toBe(0), 60_000, 250);
+    await eventually(async () => expect(await pipelineLag(query.apiUrl, `${name}_spans`)).toBe(0), 60_000, 250);
     await ch.stop();
     await send(20); // ingest keeps acknowledging: the data waits in Kafka
     const lagDuringOutage = await eventually(async () => {
-      const lag = await pipelineLag(writer.apiUrl, `${name}_spans`);
+      const lag = await pipelineLag(query.apiUrl, `${name}_spans`);
       expect(lag).toBeGreaterThan(0);
       return lag;
     }, 30_000, 500);
@@ -272,7 +273,7 @@ describe('Kafka faults', () => {
     }, 30_000, 250);
     ch = await startClickHouseHttp({ dataDir: chDir, port: chPort });
     await send(10);
-    await eventually(async () => expect(await pipelineLag(writer.apiUrl, `${name}_spans`)).toBe(0), 120_000, 500);
+    await eventually(async () => expect(await pipelineLag(query.apiUrl, `${name}_spans`)).toBe(0), 120_000, 500);
 
     const client = createClient({ url: ch.url, clickhouse_settings: { output_format_json_quote_64bit_integers: 1 } });
     try {
