@@ -13,7 +13,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchemaValidationError, type FastifyServerFactory, LogController } from 'fastify';
 import { authEnabled } from './auth.ts';
-import { AppError, errorHandler } from './errors.ts';
+import { AppError, errorHandler, requestIds } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { authPlugin } from './http-auth.ts';
 import { requestMetricsPlugin } from './http-metrics.ts';
@@ -81,6 +81,8 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     schemaErrorFormatter: formatSchemaErrors,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    // Unique across processes and restarts, so an id a user reports finds its log line.
+    genReqId: requestIds(),
     ...(opts.serverFactory ? { serverFactory: opts.serverFactory } : {}),
   });
 
