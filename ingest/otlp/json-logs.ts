@@ -1,53 +1,30 @@
 /** ExportLogsServiceRequest (OTLP/JSON) → otel_logs rows, the same rows as proto-logs.ts. */
+import { SIGNALS } from './descriptor.ts';
 import { within } from './errors.ts';
 import {
   anyValueString,
   attributes,
-  element,
   get,
   id,
   int32,
   int64,
-  list,
-  resource,
-  scope,
   str,
   uint32,
   type Obj,
 } from './json-common.ts';
+import { jsonLevels, walkJson } from './json-walk.ts';
 import { SEVERITY_NUMBER_ENUM } from './mapping.ts';
 import { logRow, type ResourceInfo, type ScopeInfo } from './row-builders.ts';
 import type { LogRow } from './rows.ts';
 
+const LEVELS = jsonLevels(SIGNALS.logs);
+
 export function decodeLogsJson(request: Obj): LogRow[] {
-  const rows: LogRow[] = [];
-  const resourceLogs = list(request, 'resourceLogs', 'resource_logs');
-  for (let i = 0; i < resourceLogs.length; i++) {
-    try {
-      const rl = element(resourceLogs[i]);
-      const res = resource(rl);
-      const scopeLogs = list(rl, 'scopeLogs', 'scope_logs');
-      for (let j = 0; j < scopeLogs.length; j++) {
-        try {
-          const sl = element(scopeLogs[j]);
-          const sc = scope(sl);
-          const records = list(sl, 'logRecords', 'log_records');
-          for (let k = 0; k < records.length; k++) {
-            try {
-              rows.push(logRecord(element(records[k]), res, sc));
-            } catch (err) {
-              throw within(err, `logRecords[${k}]`);
-            }
-          }
-        } catch (err) {
-          throw within(err, `scopeLogs[${j}]`);
-        }
-      }
-    } catch (err) {
-      throw within(err, `resourceLogs[${i}]`);
-    }
-  }
-  return rows;
+  return walkJson(request, LEVELS, logItem, []);
+}
+
+function logItem(l: Obj, res: ResourceInfo, sc: ScopeInfo, rows: LogRow[]): void {
+  rows.push(logRecord(l, res, sc));
 }
 
 function logRecord(l: Obj, res: ResourceInfo, sc: ScopeInfo): LogRow {

@@ -1,4 +1,5 @@
 /** ExportMetricsServiceRequest (OTLP/JSON) → otel_metrics_* rows, the same rows as proto-metrics.ts. */
+import { SIGNALS } from './descriptor.ts';
 import { OtlpDecodeError, within } from './errors.ts';
 import {
   attributes,
@@ -13,12 +14,11 @@ import {
   int64Value,
   list,
   message,
-  resource,
-  scope,
   str,
   uint32,
   type Obj,
 } from './json-common.ts';
+import { jsonLevels, walkJson } from './json-walk.ts';
 import { AGGREGATION_TEMPORALITY_ENUM } from './mapping.ts';
 import { newMetricTables, type MetricTables } from './proto-metrics.ts';
 import {
@@ -36,36 +36,10 @@ import {
 } from './row-builders.ts';
 import type { ExponentialHistogramRow, HistogramRow, SummaryRow } from './rows.ts';
 
+const LEVELS = jsonLevels(SIGNALS.metrics);
+
 export function decodeMetricsJson(request: Obj): MetricTables {
-  const out = newMetricTables();
-  const resourceMetrics = list(request, 'resourceMetrics', 'resource_metrics');
-  for (let i = 0; i < resourceMetrics.length; i++) {
-    try {
-      const rm = element(resourceMetrics[i]);
-      const res = resource(rm);
-      const scopeMetrics = list(rm, 'scopeMetrics', 'scope_metrics');
-      for (let j = 0; j < scopeMetrics.length; j++) {
-        try {
-          const sm = element(scopeMetrics[j]);
-          const sc = scope(sm);
-          const metrics = list(sm, 'metrics');
-          for (let k = 0; k < metrics.length; k++) {
-            try {
-              const path = `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}]`;
-              metric(element(metrics[k]), res, sc, out, path);
-            } catch (err) {
-              throw within(err, `metrics[${k}]`);
-            }
-          }
-        } catch (err) {
-          throw within(err, `scopeMetrics[${j}]`);
-        }
-      }
-    } catch (err) {
-      throw within(err, `resourceMetrics[${i}]`);
-    }
-  }
-  return out;
+  return walkJson(request, LEVELS, metric, newMetricTables());
 }
 
 const DATA_KEYS: readonly (readonly [camel: string, snake: string])[] = [
@@ -81,7 +55,9 @@ function metric(
   resource: ResourceInfo,
   scope: ScopeInfo,
   out: MetricTables,
-  path: string,
+  ri: number,
+  si: number,
+  mi: number,
 ): void {
   const info: MetricInfo = {
     resource,
@@ -102,7 +78,7 @@ function metric(
     data = d;
   }
   if (data === undefined) {
-    out.rejections.add(path, info.name);
+    out.rejections.add(`${LEVELS.resources}[${ri}].${LEVELS.scopes}[${si}].${LEVELS.items}[${mi}]`, info.name);
     return;
   }
   const field = DATA_KEYS[kind]![0];

@@ -1,4 +1,5 @@
 /** ExportTraceServiceRequest (OTLP/JSON) → otel_traces rows, the same rows as proto-traces.ts. */
+import { SIGNALS } from './descriptor.ts';
 import { within } from './errors.ts';
 import {
   attributes,
@@ -8,12 +9,11 @@ import {
   int64,
   list,
   message,
-  resource,
-  scope,
   str,
   uint32,
   type Obj,
 } from './json-common.ts';
+import { jsonLevels, walkJson } from './json-walk.ts';
 import { SPAN_KIND_ENUM, STATUS_CODE_ENUM } from './mapping.ts';
 import {
   NO_EVENTS,
@@ -26,35 +26,14 @@ import {
 } from './row-builders.ts';
 import type { SpanRow } from './rows.ts';
 
+const LEVELS = jsonLevels(SIGNALS.traces);
+
 export function decodeTracesJson(request: Obj): SpanRow[] {
-  const rows: SpanRow[] = [];
-  const resourceSpans = list(request, 'resourceSpans', 'resource_spans');
-  for (let i = 0; i < resourceSpans.length; i++) {
-    try {
-      const rs = element(resourceSpans[i]);
-      const res = resource(rs);
-      const scopeSpans = list(rs, 'scopeSpans', 'scope_spans');
-      for (let j = 0; j < scopeSpans.length; j++) {
-        try {
-          const ss = element(scopeSpans[j]);
-          const sc = scope(ss);
-          const spans = list(ss, 'spans');
-          for (let k = 0; k < spans.length; k++) {
-            try {
-              rows.push(span(element(spans[k]), res, sc));
-            } catch (err) {
-              throw within(err, `spans[${k}]`);
-            }
-          }
-        } catch (err) {
-          throw within(err, `scopeSpans[${j}]`);
-        }
-      }
-    } catch (err) {
-      throw within(err, `resourceSpans[${i}]`);
-    }
-  }
-  return rows;
+  return walkJson(request, LEVELS, spanItem, []);
+}
+
+function spanItem(s: Obj, res: ResourceInfo, sc: ScopeInfo, rows: SpanRow[]): void {
+  rows.push(span(s, res, sc));
 }
 
 function span(s: Obj, res: ResourceInfo, sc: ScopeInfo): SpanRow {

@@ -8,14 +8,12 @@ import {
   Exemplar,
   ExponentialHistogram,
   ExponentialHistogramDataPoint,
-  ExportMetricsServiceRequest,
   Gauge,
   Histogram,
   HistogramDataPoint,
   Metric,
+  SIGNALS,
   NumberDataPoint,
-  ResourceMetrics,
-  ScopeMetrics,
   Sum,
   Summary,
   SummaryDataPoint,
@@ -26,14 +24,13 @@ import {
 } from './descriptor.ts';
 import { OtlpDecodeError, within } from './errors.ts';
 import { MetricRejections } from './mapping.ts';
-import { attributeInto, resourceInto, scopeInto, skipAttribute } from './proto-common.ts';
+import { attributeInto, skipAttribute } from './proto-common.ts';
+import { protoLevels, walkProto } from './proto-walk.ts';
 import {
   Exemplars,
   exponentialHistogramRow,
   gaugeRow,
   histogramRow,
-  newScope,
-  resourceInfo,
   sumRow,
   summaryRow,
   type BucketColumns,
@@ -43,15 +40,10 @@ import {
   type ScopeInfo,
 } from './row-builders.ts';
 import type { Attrs, ExponentialHistogramRow, GaugeRow, HistogramRow, SumRow, SummaryRow } from './rows.ts';
-import { type Fields, Reader, i64ToNumber, u64ToDecimal } from './wire.ts';
+import { type Fields, type Reader, i64ToNumber, u64ToDecimal } from './wire.ts';
 
 // Tags and known fields, derived once into this module's constants (see descriptor.ts on why local).
-const REQUEST = tags(ExportMetricsServiceRequest);
-const REQUEST_KNOWN = known(ExportMetricsServiceRequest);
-const RESOURCE_METRICS = tags(ResourceMetrics);
-const RESOURCE_METRICS_KNOWN = known(ResourceMetrics);
-const SCOPE_METRICS = tags(ScopeMetrics);
-const SCOPE_METRICS_KNOWN = known(ScopeMetrics);
+const LEVELS = protoLevels(SIGNALS.metrics);
 const METRIC = tags(Metric);
 const METRIC_KNOWN = known(Metric);
 const GAUGE = tags(Gauge);
@@ -96,97 +88,7 @@ export function newMetricTables(): MetricTables {
 }
 
 export function decodeMetricsProto(body: Uint8Array): MetricTables {
-  const r = new Reader(body);
-  const end = body.length;
-  const out = newMetricTables();
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === REQUEST.resourceMetrics) {
-      const e = r.lenEnd(end);
-      try {
-        resourceMetrics(r, e, out, i);
-      } catch (err) {
-        throw within(err, `resourceMetrics[${i}]`);
-      }
-      i++;
-    } else r.unknown(tag, end, REQUEST_KNOWN);
-  }
-  r.close(end);
-  return out;
-}
-
-function resourceMetrics(r: Reader, end: number, out: MetricTables, ri: number): void {
-  const start = r.pos;
-  const attrs: Attrs = {};
-  let schemaUrl = '';
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === RESOURCE_METRICS.resource) {
-      const e = r.lenEnd(end);
-      try {
-        resourceInto(r, e, attrs);
-      } catch (err) {
-        throw within(err, 'resource');
-      }
-    } else if (tag === RESOURCE_METRICS.schemaUrl) schemaUrl = r.string(end);
-    else r.unknown(tag, end, RESOURCE_METRICS_KNOWN);
-  }
-  r.close(end);
-  const resource = resourceInfo(attrs, schemaUrl);
-  r.pos = start;
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === RESOURCE_METRICS.scopeMetrics) {
-      const e = r.lenEnd(end);
-      try {
-        scopeMetrics(r, e, resource, out, `resourceMetrics[${ri}].scopeMetrics[${i}]`);
-      } catch (err) {
-        throw within(err, `scopeMetrics[${i}]`);
-      }
-      i++;
-    } else r.skip(tag, end, 0);
-  }
-}
-
-function scopeMetrics(
-  r: Reader,
-  end: number,
-  resource: ResourceInfo,
-  out: MetricTables,
-  path: string,
-): void {
-  const start = r.pos;
-  const scope = newScope();
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === SCOPE_METRICS.scope) {
-      const e = r.lenEnd(end);
-      try {
-        scopeInto(r, e, scope);
-      } catch (err) {
-        throw within(err, 'scope');
-      }
-    } else if (tag === SCOPE_METRICS.schemaUrl) scope.schemaUrl = r.string(end);
-    else r.unknown(tag, end, SCOPE_METRICS_KNOWN);
-  }
-  r.close(end);
-  Object.freeze(scope.attrs);
-  r.pos = start;
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === SCOPE_METRICS.metrics) {
-      const e = r.lenEnd(end);
-      try {
-        metric(r, e, resource, scope, out, `${path}.metrics[${i}]`);
-      } catch (err) {
-        throw within(err, `metrics[${i}]`);
-      }
-      i++;
-    } else r.skip(tag, end, 0);
-  }
+  return walkProto(body, false, LEVELS, metric, newMetricTables());
 }
 
 function metric(
@@ -195,7 +97,9 @@ function metric(
   resource: ResourceInfo,
   scope: ScopeInfo,
   out: MetricTables,
-  path: string,
+  ri: number,
+  si: number,
+  mi: number,
 ): void {
   let name = '';
   let description = '';
@@ -236,7 +140,7 @@ function metric(
   }
   r.close(end);
   if (dataTag === 0) {
-    out.rejections.add(path, name);
+    out.rejections.add(`${LEVELS.resources}[${ri}].${LEVELS.scopes}[${si}].${LEVELS.items}[${mi}]`, name);
     return;
   }
   const info: MetricInfo = { resource, scope, name, description, unit };

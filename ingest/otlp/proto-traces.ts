@@ -1,26 +1,15 @@
 /**
  * ExportTraceServiceRequest (protobuf) → otel_traces rows (field numbers in descriptor.ts).
  */
-import {
-  ExportTraceServiceRequest,
-  ResourceSpans,
-  ScopeSpans,
-  Span,
-  SpanEvent,
-  SpanLink,
-  Status,
-  known,
-  tags,
-} from './descriptor.ts';
+import { SIGNALS, Span, SpanEvent, SpanLink, Status, known, tags } from './descriptor.ts';
 import { within } from './errors.ts';
-import { attributeInto, resourceInto, scopeInto } from './proto-common.ts';
+import { attributeInto } from './proto-common.ts';
+import { protoLevels, walkProto } from './proto-walk.ts';
 import {
   NO_EVENTS,
   NO_LINKS,
   newEvents,
   newLinks,
-  newScope,
-  resourceInfo,
   spanRow,
   type ResourceInfo,
   type ScopeInfo,
@@ -28,15 +17,10 @@ import {
   type SpanLinks,
 } from './row-builders.ts';
 import type { Attrs, SpanRow } from './rows.ts';
-import { Reader, u64DiffToDecimal, u64ToDecimal } from './wire.ts';
+import { type Reader, u64DiffToDecimal, u64ToDecimal } from './wire.ts';
 
 // Tags and known fields, derived once into this module's constants (see descriptor.ts on why local).
-const REQUEST = tags(ExportTraceServiceRequest);
-const REQUEST_KNOWN = known(ExportTraceServiceRequest);
-const RESOURCE_SPANS = tags(ResourceSpans);
-const RESOURCE_SPANS_KNOWN = known(ResourceSpans);
-const SCOPE_SPANS = tags(ScopeSpans);
-const SCOPE_SPANS_KNOWN = known(ScopeSpans);
+const LEVELS = protoLevels(SIGNALS.traces);
 const SPAN = tags(Span);
 const SPAN_KNOWN = known(Span);
 const EVENT = tags(SpanEvent);
@@ -47,92 +31,11 @@ const STATUS = tags(Status);
 const STATUS_KNOWN = known(Status);
 
 export function decodeTracesProto(body: Uint8Array, validateOnly = false): SpanRow[] {
-  const r = new Reader(body, validateOnly);
-  const end = body.length;
-  const rows: SpanRow[] = [];
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === REQUEST.resourceSpans) {
-      const e = r.lenEnd(end);
-      try {
-        resourceSpans(r, e, rows);
-      } catch (err) {
-        throw within(err, `resourceSpans[${i}]`);
-      }
-      i++;
-    } else r.unknown(tag, end, REQUEST_KNOWN);
-  }
-  r.close(end);
-  return rows;
+  return walkProto(body, validateOnly, LEVELS, spanItem, []);
 }
 
-function resourceSpans(r: Reader, end: number, rows: SpanRow[]): void {
-  // Fields may come in any order, but every row needs the resource: find it first, then decode the scopes.
-  const start = r.pos;
-  const attrs: Attrs = {};
-  let schemaUrl = '';
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === RESOURCE_SPANS.resource) {
-      const e = r.lenEnd(end);
-      try {
-        resourceInto(r, e, attrs);
-      } catch (err) {
-        throw within(err, 'resource');
-      }
-    } else if (tag === RESOURCE_SPANS.schemaUrl) schemaUrl = r.string(end);
-    else r.unknown(tag, end, RESOURCE_SPANS_KNOWN);
-  }
-  r.close(end);
-  const resource = resourceInfo(attrs, schemaUrl);
-  r.pos = start;
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === RESOURCE_SPANS.scopeSpans) {
-      const e = r.lenEnd(end);
-      try {
-        scopeSpans(r, e, resource, rows);
-      } catch (err) {
-        throw within(err, `scopeSpans[${i}]`);
-      }
-      i++;
-    } else r.skip(tag, end, 0);
-  }
-}
-
-function scopeSpans(r: Reader, end: number, resource: ResourceInfo, rows: SpanRow[]): void {
-  const start = r.pos;
-  const scope = newScope();
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === SCOPE_SPANS.scope) {
-      const e = r.lenEnd(end);
-      try {
-        scopeInto(r, e, scope);
-      } catch (err) {
-        throw within(err, 'scope');
-      }
-    } else if (tag === SCOPE_SPANS.schemaUrl) scope.schemaUrl = r.string(end);
-    else r.unknown(tag, end, SCOPE_SPANS_KNOWN);
-  }
-  r.close(end);
-  Object.freeze(scope.attrs);
-  r.pos = start;
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === SCOPE_SPANS.spans) {
-      const e = r.lenEnd(end);
-      try {
-        rows.push(span(r, e, resource, scope));
-      } catch (err) {
-        throw within(err, `spans[${i}]`);
-      }
-      i++;
-    } else r.skip(tag, end, 0);
-  }
+function spanItem(r: Reader, end: number, resource: ResourceInfo, scope: ScopeInfo, rows: SpanRow[]): void {
+  rows.push(span(r, end, resource, scope));
 }
 
 function span(r: Reader, end: number, resource: ResourceInfo, scope: ScopeInfo): SpanRow {
