@@ -2,6 +2,7 @@
  * OTLP response bodies: `Export*ServiceResponse` with `partial_success` for accepted requests and
  * `google.rpc.Status` for failures, in protobuf or JSON to match the request (OTLP/HTTP spec).
  */
+import { ExportPartialSuccess, ExportServiceResponse } from '#otlp/descriptor.ts';
 import { lenHeader, varint } from '#otlp/pb-write.ts';
 import type { Signal } from '#otlp/rows.ts';
 
@@ -14,9 +15,8 @@ function lengthDelimited(field: number, bytes: Uint8Array): number[] {
 /** Protobuf `Export*ServiceResponse`; empty (zero bytes) when nothing was rejected. */
 export function successProtobuf(rejected: number, message: string): Uint8Array {
   if (rejected === 0 && message === '') return new Uint8Array(0);
-  // ExportXPartialSuccess { int64 rejected_* = 1; string error_message = 2; } at field 1 of the response.
-  const inner = [(1 << 3) | 0, ...varint(rejected), ...lengthDelimited(2, Buffer.from(message))];
-  return Uint8Array.from(lengthDelimited(1, Uint8Array.from(inner)));
+  const inner = [(ExportPartialSuccess.rejected.no << 3) | 0, ...varint(rejected), ...lengthDelimited(ExportPartialSuccess.errorMessage.no, Buffer.from(message))];
+  return Uint8Array.from(lengthDelimited(ExportServiceResponse.partialSuccess.no, Uint8Array.from(inner)));
 }
 
 export function successJson(signal: Signal, rejected: number, message: string): string {
@@ -24,7 +24,7 @@ export function successJson(signal: Signal, rejected: number, message: string): 
   return JSON.stringify({ partialSuccess: { [REJECTED_FIELD[signal]]: String(rejected), errorMessage: message } });
 }
 
-/** `google.rpc.Status`; `code` is the gRPC status of the error's code (#core/errors.ts). */
+/** `google.rpc.Status` (not OTLP: its field numbers are google.rpc's); `code` is the gRPC status of the error's code (#core/errors.ts). */
 export function statusProtobuf(code: number, message: string): Uint8Array {
   return Uint8Array.from([(1 << 3) | 0, ...varint(code), ...lengthDelimited(2, Buffer.from(message))]);
 }
