@@ -43,10 +43,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   gateway: {
     summary: 'OTLP receivers publishing to Kafka (needs --kafka-brokers).',
     options: spec(...roles(gatewayRole)),
-    roles: (c) => {
-      if (!kafkaOn(c)) throw new RoleError('the gateway role on its own needs Kafka (--kafka-brokers); without Kafka, run `crowsnest start`');
-      return roles(gatewayRole);
-    },
+    // Without Kafka the gateway role itself refuses to start (it has no writer in this process to feed).
+    roles: () => roles(gatewayRole),
   },
   writer: {
     summary: 'Kafka consumer writing to ClickHouse (needs --kafka-brokers); with embedded chDB it also serves the query API.',

@@ -7,7 +7,7 @@ import { PROCESS, STORAGE } from '#config/options.ts';
 import { createLogger, resolveLogFormat } from '#core/log.ts';
 import { RoleError } from '#core/role.ts';
 import { COMMANDS, PLATFORM_OPTIONS } from './commands.ts';
-import { type Platform, loadCommandConfig, startPlatform } from './platform.ts';
+import { type CommandConfig, type Platform, loadCommandConfig, startPlatform } from './platform.ts';
 import { openStore } from './store.ts';
 
 const MIGRATE_OPTIONS = { config: PROCESS.config, logLevel: PROCESS.logLevel, logFormat: PROCESS.logFormat, ...STORAGE } as const;
@@ -73,7 +73,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
 
   let platform: Platform;
   try {
-    platform = await startPlatform(command, loadCommandConfig(command, rest, env).config, log);
+    platform = await startPlatform(command, loaded.config as CommandConfig, log);
   } catch (e) {
     if (e instanceof RoleError) {
       process.stderr.write(`crowsnest ${command}: ${e.message}\n`);

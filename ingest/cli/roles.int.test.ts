@@ -18,7 +18,7 @@ import { pipelineMonitorRole } from '../kafka/monitor-role.ts';
 import { writerRole } from '../pipeline/role.ts';
 import { gatewayRole } from '../receivers/role.ts';
 import { queryRole } from '../../query/role.ts';
-import { COMMANDS, PLATFORM_OPTIONS } from './commands.ts';
+import { loadCommandConfig } from './platform.ts';
 import { openStore } from './store.ts';
 import { freePort } from '../../test/support/kafka.ts';
 
@@ -28,9 +28,8 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const ARGS = ['--data-dir', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0'];
 
 async function run(roles: Role[], args: string[] = []): Promise<RunningProcess> {
-  const { config } = loadConfig(COMMANDS['start']!.options, { argv: [...ARGS, ...args], env: {}, platform: PLATFORM_OPTIONS });
-  const c = config as typeof config & { host: string; httpPort: number; logLevel: 'info'; logFormat: 'json'; authToken: undefined; config: undefined };
-  return runProcess({ name: 'test', roles, config: c, log: silentLogger(), openStore: (log) => openStore(config as never, log) });
+  const { config } = loadCommandConfig('start', [...ARGS, ...args], {});
+  return runProcess({ name: 'test', roles, config, log: silentLogger(), openStore: (log) => openStore(config as never, log) });
 }
 
 async function get(p: RunningProcess, path: string): Promise<{ status: number; text: string }> {
