@@ -104,12 +104,12 @@ describe('without a store', () => {
       log: silentLogger(),
       metrics: createMetrics(),
       notReady: () => undefined,
-      pipeline: () => ({ transport: 'in-process' }),
+      pipeline: () => ({ transport: 'wal' }),
     });
     try {
       expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
       expect((await app.inject({ url: '/api/v1/traces' })).statusCode).toBe(404);
-      expect((await app.inject({ url: '/api/v1/pipeline' })).json()).toEqual({ transport: 'in-process' });
+      expect((await app.inject({ url: '/api/v1/pipeline' })).json()).toEqual({ transport: 'wal' });
     } finally {
       await app.close();
     }

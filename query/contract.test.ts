@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import ts from 'typescript';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { KafkaPipelineStatus as LagMonitorSnapshot } from '#core/pipeline-status.ts';
+import type { KafkaPipelineStatus as LagMonitorSnapshot, WalPipelineStatus } from '#core/pipeline-status.ts';
 import type {
   ErrorResponse,
   LogHistogramQuery,
@@ -76,8 +76,8 @@ describe('types derived from the schemas', () => {
     expect(AGGS).toContain('quantile');
   });
 
-  it('the pipeline answer is the lag monitor snapshot or the transport alone', () => {
-    expectTypeOf<PipelineResponse>().toEqualTypeOf<LagMonitorSnapshot | { transport: 'in-process' | 'kafka' }>();
+  it('the pipeline answer is the lag monitor snapshot, the WAL reading or the transport alone', () => {
+    expectTypeOf<PipelineResponse>().toEqualTypeOf<LagMonitorSnapshot | WalPipelineStatus | { transport: 'kafka' | 'wal' }>();
     expectTypeOf<LagMonitorSnapshot['topics'][number]['partitions'][number]>().toEqualTypeOf<{
       partition: number;
       endOffset: string;

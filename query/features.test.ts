@@ -16,7 +16,7 @@ describe('route groups', () => {
   it('are served only where the process has what they need', async () => {
     const features = await loadFeatures();
     const names = (deps: Parameters<typeof servable>[1]) => features.filter((f) => servable(f, deps)).map((f) => f.name);
-    expect(names({ store: undefined, pipeline: () => ({ transport: 'in-process' }) })).toEqual(['pipeline']);
+    expect(names({ store: undefined, pipeline: () => ({ transport: 'wal' }) })).toEqual(['pipeline']);
     expect(names({})).toEqual([]);
   });
 });

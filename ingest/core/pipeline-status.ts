@@ -77,28 +77,52 @@ export const kafkaPipelineStatusSchema = {
   required: ['transport', 'groupId', 'updatedAt', 'error', 'topics', 'totals', 'rates'],
 } as const;
 
-/** A process without a lag reading: the in-process transport, or a Kafka gateway alone (it reads no offsets). */
+/**
+ * The embedded default: requests are acknowledged once in the process's write-ahead log on local disk
+ * (ingest/pipeline/wal), and its writer moves them into ClickHouse. Offsets are WAL record sequence numbers.
+ */
+export const walPipelineStatusSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: "The write-ahead log in the data directory: what was acknowledged to clients and not yet inserted, and the writer's state.",
+  properties: {
+    transport: { type: 'string', const: 'wal' },
+    appendedOffset: { type: 'string', description: 'Offset the next acknowledged request will get (records below it are durable), as a decimal string.' },
+    insertedOffset: { type: 'string', description: 'Every record below this offset is in ClickHouse, as a decimal string.' },
+    pendingRecords: { type: 'integer', description: 'Acknowledged requests not yet inserted (appendedOffset - insertedOffset).' },
+    pendingBytes: { type: 'integer', description: 'Bytes of the WAL not yet inserted; at maxBytes receivers answer 503 + Retry-After.' },
+    maxBytes: { type: 'integer' },
+    segments: { type: 'integer', description: 'Segment files on disk (a segment is removed once every record in it is inserted).' },
+    oldestPendingSeconds: { type: ['number', 'null'], description: 'Age of the oldest acknowledged request not yet inserted; null when none is pending.' },
+    error: { type: ['string', 'null'], description: 'Why the latest insert failed while it is being retried; null when the writer is healthy.' },
+    deadLettered: { type: 'integer', description: 'Records that could never be decoded, moved to the dead-letter directory since start.' },
+  },
+  required: ['transport', 'appendedOffset', 'insertedOffset', 'pendingRecords', 'pendingBytes', 'maxBytes', 'segments', 'oldestPendingSeconds', 'error', 'deadLettered'],
+} as const;
+
+/** A process without a reading of its own: a Kafka gateway alone (it reads no offsets), or a query process without Kafka. */
 export const localPipelineStatusSchema = {
   type: 'object',
   additionalProperties: false,
-  description: 'The in-process transport, or Kafka in a process that reads no offsets (a gateway alone): the transport only.',
-  properties: { transport: { type: 'string', enum: ['in-process', 'kafka'] } },
+  description: 'A process that reads no pipeline state (a Kafka gateway alone, a query process apart without Kafka): the transport only.',
+  properties: { transport: { type: 'string', enum: ['kafka', 'wal'] } },
   required: ['transport'],
 } as const;
 
 /**
  * The answer of `GET /api/v1/pipeline`. The serializer (fast-json-stringify) validates a value against each
  * alternative in turn and answers 500 when none matches, so the alternatives state structure and types only, no
- * ranges or patterns a surprising reading could break (a negative lag after a topic was recreated). They cannot
- * both match: the local shape is closed, and `transport` alone is no lag reading.
+ * ranges or patterns a surprising reading could break (a negative lag after a topic was recreated). No two can
+ * match: each is closed, and `transport` alone is no reading.
  */
 export const pipelineStatusSchema = {
   description: 'Ingest pipeline state: the transport and, through Kafka, lag per topic and partition and produce and commit rates.',
-  oneOf: [kafkaPipelineStatusSchema, localPipelineStatusSchema],
+  oneOf: [kafkaPipelineStatusSchema, walPipelineStatusSchema, localPipelineStatusSchema],
 } as const;
 
 export type KafkaPipelineStatus = FromSchema<typeof kafkaPipelineStatusSchema>;
 export type TopicStatus = KafkaPipelineStatus['topics'][number];
 export type PartitionLag = TopicStatus['partitions'][number];
 export type LocalPipelineStatus = FromSchema<typeof localPipelineStatusSchema>;
+export type WalPipelineStatus = FromSchema<typeof walPipelineStatusSchema>;
 export type PipelineStatus = FromSchema<typeof pipelineStatusSchema>;

@@ -1,7 +1,7 @@
 /**
  * The pipeline monitor role: reports the ingest pipeline's state to the process (`PIPELINE_STATUS`, which the
  * query API serves at /api/v1/pipeline). With Kafka it polls the writer group's lag (lag.ts), so a query process
- * of a split deployment reports the whole pipeline; without Kafka the pipeline is the in-process queue.
+ * of a split deployment reports the whole pipeline; without Kafka the write-ahead log's writer reports it (ingest/pipeline/wal).
  */
 import { KAFKA } from '#config/options.ts';
 import { defineRole } from '#core/role.ts';
@@ -16,7 +16,8 @@ export const pipelineMonitorRole = defineRole({
   async start(ctx) {
     const resources = kafkaOf(ctx);
     if (resources === undefined) {
-      ctx.services.provide(PIPELINE_STATUS, () => ({ transport: 'in-process' }));
+      // The WAL's writer, when it runs in this process, already reports the pipeline (it started first).
+      if (ctx.services.get(PIPELINE_STATUS) === undefined) ctx.services.provide(PIPELINE_STATUS, () => ({ transport: 'wal' }));
       return { close: async () => {} };
     }
     const { kafka, metrics, topics } = await resources;

@@ -7,7 +7,7 @@
 import { KAFKA, STORAGE, WRITER } from '#config/options.ts';
 import { defineRole } from '#core/role.ts';
 import { loadCodecs } from '#storage/codecs.ts';
-import { KafkaWriter } from '../kafka/writer.ts';
+import { startKafkaWriter } from '../kafka/writer-role.ts';
 import { kafkaOf } from '../kafka/shared.ts';
 import { BATCH_WRITER } from './transport.ts';
 import { BatchWriter } from './writer.ts';
@@ -21,19 +21,7 @@ export const writerRole = defineRole({
     const store = await ctx.store();
     const codecs = await loadCodecs(store, config.clickhouseDatabase);
     const kafka = kafkaOf(ctx);
-    if (kafka !== undefined) {
-      const { kafka: client, metrics: kmetrics, topics } = await kafka;
-      const writer = new KafkaWriter(
-        client,
-        store,
-        { database: config.clickhouseDatabase, codecs, groupId: config.kafkaGroupId, topics, maxRows: config.batchMaxRows, maxAgeMs: config.kafkaBatchMaxAgeMs },
-        ctx.metrics,
-        kmetrics,
-        ctx.log,
-      );
-      await writer.start();
-      return { close: () => writer.close() };
-    }
+    if (kafka !== undefined) return startKafkaWriter(ctx, await kafka, store, codecs);
     const writer = new BatchWriter(store, { database: config.clickhouseDatabase, codecs, maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs }, ctx.metrics, ctx.log);
     ctx.services.provide(BATCH_WRITER, writer);
     return { close: () => writer.close() };

@@ -57,20 +57,21 @@ describe('GET /api/v1/pipeline', () => {
     await app.close();
   });
 
-  it('answers the in-process transport, and a Kafka gateway without a lag reading, with the transport alone', async () => {
-    for (const status of [{ transport: 'in-process' }, { transport: 'kafka' }] as const) {
+  it('answers a process without a reading of its own (a Kafka gateway, a query process apart) with the transport alone', async () => {
+    for (const status of [{ transport: 'wal' }, { transport: 'kafka' }] as const) {
       const app = await serve(status);
       expect((await app.inject({ url: '/api/v1/pipeline' })).json()).toEqual(status);
       await app.close();
     }
   });
 
-  it('documents both answers in OpenAPI', async () => {
-    const app = await serve({ transport: 'in-process' });
+  it('documents the three answers in OpenAPI', async () => {
+    const app = await serve({ transport: 'wal' });
     const doc = app.swagger() as { paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: { oneOf: { properties: object }[] } }> }> } }> };
     const schema = doc.paths['/api/v1/pipeline']!.get.responses['200']!.content['application/json']!.schema;
     expect(schema.oneOf.map((s) => Object.keys(s.properties))).toEqual([
       ['transport', 'groupId', 'updatedAt', 'error', 'topics', 'totals', 'rates'],
+      ['transport', 'appendedOffset', 'insertedOffset', 'pendingRecords', 'pendingBytes', 'maxBytes', 'segments', 'oldestPendingSeconds', 'error', 'deadLettered'],
       ['transport'],
     ]);
     await app.close();

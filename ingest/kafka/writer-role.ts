@@ -1,0 +1,28 @@
+/**
+ * The writer role's Kafka half: a consumer group member that plans, inserts and commits per partition
+ * (writer.ts). The role (ingest/pipeline/role.ts) calls this when brokers are configured.
+ */
+import type { KAFKA, STORAGE, WRITER } from '#config/options.ts';
+import type { ConfigOf } from '#config/spec.ts';
+import type { RoleContext, RunningRole } from '#core/role.ts';
+import type { Store } from '#storage/client.ts';
+import type { Codecs } from '#storage/codecs.ts';
+import type { KafkaResources } from './shared.ts';
+import { KafkaWriter } from './writer.ts';
+
+type WriterConfig = ConfigOf<typeof STORAGE & typeof KAFKA & typeof WRITER>;
+
+export async function startKafkaWriter(ctx: RoleContext<WriterConfig>, resources: KafkaResources, store: Store, codecs: Codecs): Promise<RunningRole> {
+  const { config } = ctx;
+  const { kafka, metrics: kmetrics, topics } = resources;
+  const writer = new KafkaWriter(
+    kafka,
+    store,
+    { database: config.clickhouseDatabase, codecs, groupId: config.kafkaGroupId, topics, maxRows: config.batchMaxRows, maxAgeMs: config.kafkaBatchMaxAgeMs },
+    ctx.metrics,
+    kmetrics,
+    ctx.log,
+  );
+  await writer.start();
+  return { close: () => writer.close() };
+}
