@@ -108,7 +108,7 @@ describe('loadConfig', () => {
 
   it('types choices as their union and optional options as possibly undefined', () => {
     const { config } = loadConfig([], {});
-    expectTypeOf(config.kafkaCompression).toEqualTypeOf<'gzip' | 'none'>();
+    expectTypeOf(config.kafkaCompression).toEqualTypeOf<'gzip' | 'snappy' | 'lz4' | 'zstd' | 'none'>();
     expectTypeOf(config.logFormat).toEqualTypeOf<'auto' | 'json' | 'pretty'>();
     expectTypeOf(config.kafkaSaslMechanism).toEqualTypeOf<'plain' | 'scram-sha-256' | 'scram-sha-512' | undefined>();
     expectTypeOf(config.httpPort).toEqualTypeOf<number>();

@@ -46,6 +46,37 @@ const topicStatus = {
 const count = { type: 'integer' } as const;
 const rate = { type: 'number' } as const;
 
+/** The Kafka writer of this process: its consumer's state, as /readyz also reports it. */
+const writerStatus = {
+  type: 'object',
+  additionalProperties: false,
+  description: "This process's Kafka writer (consumer group member).",
+  properties: {
+    state: {
+      type: 'string',
+      enum: ['starting', 'running', 'restarting'],
+      description: '`restarting` from a consumer crash until a fresh consumer fetched again (the process is not ready meanwhile).',
+    },
+    error: { type: ['string', 'null'], description: 'The crash that made it restart, or its latest failed restart; null while running.' },
+    restarts: { type: 'integer', description: 'Consumers started again after a crash since the process started.' },
+  },
+  required: ['state', 'error', 'restarts'],
+} as const;
+
+/** A platform topic whose existing settings differ from what the platform would have created. */
+const topicFinding = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    topic: { type: 'string' },
+    setting: { type: 'string', enum: ['compression.type', 'partitions'] },
+    found: { type: 'string' },
+    expected: { type: 'string' },
+    consequence: { type: 'string', description: 'What the difference costs.' },
+  },
+  required: ['topic', 'setting', 'found', 'expected', 'consequence'],
+} as const;
+
 /** A process that reads the writer group's offsets from Kafka (writer and query roles, with Kafka). */
 export const kafkaPipelineStatusSchema = {
   type: 'object',
@@ -73,8 +104,17 @@ export const kafkaPipelineStatusSchema = {
       properties: { produced: rate, consumed: rate },
       required: ['produced', 'consumed'],
     },
+    writer: {
+      anyOf: [writerStatus, { type: 'null' }],
+      description: "This process's Kafka writer; null in a process that runs none (a query process apart).",
+    },
+    topicFindings: {
+      type: 'array',
+      items: topicFinding,
+      description: 'Existing topics whose compression.type or partition count differ from what the platform creates, checked at start.',
+    },
   },
-  required: ['transport', 'groupId', 'updatedAt', 'error', 'topics', 'totals', 'rates'],
+  required: ['transport', 'groupId', 'updatedAt', 'error', 'topics', 'totals', 'rates', 'writer', 'topicFindings'],
 } as const;
 
 /**
@@ -123,6 +163,8 @@ export const pipelineStatusSchema = {
 export type KafkaPipelineStatus = FromSchema<typeof kafkaPipelineStatusSchema>;
 export type TopicStatus = KafkaPipelineStatus['topics'][number];
 export type PartitionLag = TopicStatus['partitions'][number];
+export type WriterStatus = FromSchema<typeof writerStatus>;
+export type TopicFinding = FromSchema<typeof topicFinding>;
 export type LocalPipelineStatus = FromSchema<typeof localPipelineStatusSchema>;
 export type WalPipelineStatus = FromSchema<typeof walPipelineStatusSchema>;
 export type PipelineStatus = FromSchema<typeof pipelineStatusSchema>;

@@ -1,14 +1,16 @@
 /**
- * kafkajs client construction from config: brokers, TLS, SASL, and kafkajs's own logs routed into pino.
- * Also creates the platform's topics (per signal, plus the dead-letter topic) when they do not exist.
+ * kafkajs client construction from config: brokers, TLS, SASL, every record-batch codec (codecs.ts), and
+ * kafkajs's own logs routed into pino. Also creates the platform's topics (per signal, plus the dead-letter
+ * topic) when they do not exist, and checks those that do.
  */
 import { readFileSync } from 'node:fs';
-import { Kafka, type KafkaConfig as KafkaJsConfig, type SASLOptions, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, type KafkaConfig as KafkaJsConfig, type SASLOptions, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KAFKA } from '#config/options.ts';
 import type { ConfigOf } from '#config/spec.ts';
 import type { Signal } from '#otlp/rows.ts';
-import { installGzipCodec } from './gzip.ts';
+import type { TopicFinding } from '#core/pipeline-status.ts';
+import { installCodecs } from './codecs.ts';
 
 /** The Kafka options every Kafka-using role has. */
 export type KafkaConfig = ConfigOf<typeof KAFKA>;
@@ -44,7 +46,7 @@ function sasl(config: KafkaConfig): SASLOptions | undefined {
   }
 }
 
-export function createKafka(config: KafkaConfig, role: string, log: Logger): Kafka {
+export async function createKafka(config: KafkaConfig, role: string, log: Logger): Promise<Kafka> {
   const brokers = config.kafkaBrokers;
   if (!brokers || brokers.length === 0) throw new Error('Kafka is not configured (--kafka-brokers)');
   const klog = log.child({ component: 'kafkajs' });
@@ -69,30 +71,74 @@ export function createKafka(config: KafkaConfig, role: string, log: Logger): Kaf
   };
   if (ssl !== undefined) kafkaConfig.ssl = ssl;
   if (saslOptions !== undefined) kafkaConfig.sasl = saslOptions;
-  installGzipCodec();
+  await installCodecs();
   return new Kafka(kafkaConfig);
 }
 
-/** Creates missing topics; existing topics are left as they are. */
-export async function ensureTopics(kafka: Kafka, topics: Topics, partitions: number, replicationFactor: number, log: Logger): Promise<void> {
+/**
+ * Topics are created with `compression.type=producer` (Kafka's default): the broker keeps each batch as its
+ * producer compressed it, since writers read every codec. A topic that forces a codec makes the broker
+ * recompress every batch another way.
+ */
+const TOPIC_COMPRESSION = 'producer';
+
+/**
+ * Creates missing topics and checks the existing ones: their `compression.type` against `producer` and, for the
+ * signal topics, their partition count against `partitions` (writers scale up to it). A mismatch is logged
+ * (topic, found, expected) and returned, so /api/v1/pipeline shows it; it does not stop the start.
+ */
+export async function ensureTopics(kafka: Kafka, topics: Topics, partitions: number, replicationFactor: number, log: Logger): Promise<TopicFinding[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
+    const all = [...Object.values(topics.bySignal), topics.dlq];
     const existing = new Set(await admin.listTopics());
-    const wanted = [...Object.values(topics.bySignal), topics.dlq].filter((t) => !existing.has(t));
-    if (wanted.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: wanted.map((topic) => ({
-        topic,
-        numPartitions: topic === topics.dlq ? 1 : partitions,
-        replicationFactor,
-        // kafkajs consumers cannot read snappy, lz4 or zstd batches (no codecs built in). Other producers, such as
-        // a Collector's kafka exporter, may send those; the broker recompresses everything to gzip on these topics.
-        configEntries: [{ name: 'compression.type', value: 'gzip' }],
-      })),
+    const wanted = all.filter((t) => !existing.has(t));
+    if (wanted.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: wanted.map((topic) => ({
+          topic,
+          numPartitions: topic === topics.dlq ? 1 : partitions,
+          replicationFactor,
+          configEntries: [{ name: 'compression.type', value: TOPIC_COMPRESSION }],
+        })),
+      });
+      log.info({ topics: wanted, partitions, replicationFactor }, 'created Kafka topics');
+    }
+    const present = [...new Set(all)].filter((t) => existing.has(t));
+    if (present.length === 0) return [];
+    const findings: TopicFinding[] = [];
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['compression.type'] })),
     });
-    log.info({ topics: wanted, partitions, replicationFactor }, 'created Kafka topics');
+    for (const resource of configs.resources) {
+      const found = resource.configEntries.find((e) => e.configName === 'compression.type')?.configValue;
+      if (found !== undefined && found !== TOPIC_COMPRESSION) {
+        findings.push({
+          topic: resource.resourceName,
+          setting: 'compression.type',
+          found,
+          expected: TOPIC_COMPRESSION,
+          consequence: `the broker recompresses every batch to ${found}`,
+        });
+      }
+    }
+    const metadata = await admin.fetchTopicMetadata({ topics: present.filter((t) => t !== topics.dlq) });
+    for (const t of metadata.topics) {
+      if (t.partitions.length !== partitions) {
+        findings.push({
+          topic: t.name,
+          setting: 'partitions',
+          found: String(t.partitions.length),
+          expected: String(partitions),
+          consequence: t.partitions.length < partitions ? `at most ${t.partitions.length} writers consume it` : 'writers are spread over more partitions than configured',
+        });
+      }
+    }
+    for (const f of findings) log.warn(f, `Kafka topic ${f.topic}: ${f.setting} is ${f.found}, expected ${f.expected} (${f.consequence})`);
+    return findings;
   } finally {
     await admin.disconnect();
   }

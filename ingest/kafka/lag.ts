@@ -11,7 +11,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';
-import type { KafkaPipelineStatus } from '#core/pipeline-status.ts';
+import type { KafkaPipelineStatus, TopicFinding, WriterStatus } from '#core/pipeline-status.ts';
 import type { Topics } from './client.ts';
 import type { KafkaMetrics } from './metrics.ts';
 
@@ -19,13 +19,22 @@ async function total(counter: Counter<'topic'>): Promise<number> {
   return (await counter.get()).values.reduce((sum, v) => sum + v.value, 0);
 }
 
+/** What the monitor reports beside its readings: the writer of its process and the topic check at start. */
+export interface MonitorContext {
+  /** The Kafka writer of this process; undefined where none runs. */
+  writer?: (() => WriterStatus) | undefined;
+  topicFindings?: TopicFinding[];
+}
+
+type Reading = Omit<KafkaPipelineStatus, 'writer' | 'topicFindings'>;
+
 export class LagMonitor {
   #admin: Admin | undefined;
   #timer: NodeJS.Timeout | undefined;
   #last = { at: 0, produced: 0, consumed: 0 };
   /** Per topic, the summed end and committed offsets of the last poll. */
   readonly #offsets = new Map<string, { at: number; end: bigint; committed: bigint }>();
-  #snapshot: KafkaPipelineStatus;
+  #snapshot: Reading;
 
   constructor(
     private readonly kafka: Kafka,
@@ -33,6 +42,7 @@ export class LagMonitor {
     private readonly topics: Topics,
     private readonly kmetrics: KafkaMetrics,
     private readonly log: Logger,
+    private readonly context: MonitorContext = {},
     private readonly intervalMs = 5000,
   ) {
     this.#snapshot = {
@@ -64,7 +74,7 @@ export class LagMonitor {
   }
 
   snapshot(): KafkaPipelineStatus {
-    return this.#snapshot;
+    return { ...this.#snapshot, writer: this.context.writer?.() ?? null, topicFindings: this.context.topicFindings ?? [] };
   }
 
   async poll(): Promise<KafkaPipelineStatus> {
@@ -118,7 +128,7 @@ export class LagMonitor {
       totals: { produced, consumed, deadLettered: await total(this.kmetrics.deadLettered), writerRetries: await total(this.kmetrics.retries) },
       rates,
     };
-    return this.#snapshot;
+    return this.snapshot();
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * Kafka pipeline metrics, registered in the platform registry: produce/consume rates, consumer lag per
- * partition, dead-lettered messages, writer retries and replays. Partition is a label: partition counts are small.
+ * partition, dead-lettered messages, writer retries and replays, writer consumer crashes and restarts.
+ * Partition is a label: partition counts are small.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { PlatformMetrics } from '#core/metrics.ts';
@@ -20,6 +21,9 @@ export interface KafkaMetrics {
   /** Rows of those replayed plans (ClickHouse drops the blocks that had landed before). */
   replayedRows: Counter<'topic'>;
   lag: Gauge<'topic' | 'partition'>;
+  /** Writer consumers that crashed, and those started again after a crash. */
+  consumerCrashes: Counter;
+  consumerRestarts: Counter;
 }
 
 export function createKafkaMetrics(platform: PlatformMetrics): KafkaMetrics {
@@ -39,6 +43,8 @@ export function createKafkaMetrics(platform: PlatformMetrics): KafkaMetrics {
       registers,
     }),
     replayedRows: new Counter({ name: 'crowsnest_kafka_replayed_rows_total', help: 'Rows of replayed batches.', labelNames: ['topic'], registers }),
+    consumerCrashes: new Counter({ name: 'crowsnest_kafka_consumer_crashes_total', help: 'Writer consumers that crashed (the writer is not ready until a fresh consumer fetches).', registers }),
+    consumerRestarts: new Counter({ name: 'crowsnest_kafka_consumer_restarts_total', help: 'Writer consumers started again after a crash.', registers }),
     lag: new Gauge({ name: 'crowsnest_kafka_consumer_lag', help: 'Messages not yet committed by the writers, per partition.', labelNames: ['topic', 'partition'], registers }),
   };
 }

@@ -3,6 +3,7 @@
  * registry, and the platform's topics ensured once, whichever Kafka-using role starts first.
  */
 import type { Kafka } from 'kafkajs';
+import type { TopicFinding, WriterStatus } from '#core/pipeline-status.ts';
 import { type RoleContext, ServiceKey } from '#core/role.ts';
 import { type KafkaConfig, type Topics, createKafka, ensureTopics, topicsOf } from './client.ts';
 import { type KafkaMetrics, createKafkaMetrics } from './metrics.ts';
@@ -11,9 +12,14 @@ export interface KafkaResources {
   kafka: Kafka;
   metrics: KafkaMetrics;
   topics: Topics;
+  /** Existing topics whose settings differ from what the platform creates (checked once, at start). */
+  topicFindings: TopicFinding[];
 }
 
 const KAFKA = new ServiceKey<Promise<KafkaResources>>('kafka');
+
+/** The Kafka writer's state now, provided by the writer role, read by the pipeline monitor of the same process. */
+export const KAFKA_WRITER_STATUS = new ServiceKey<() => WriterStatus>('kafka-writer-status');
 
 /** True when the config names brokers (the Kafka transport is on). */
 export function kafkaConfigured(config: KafkaConfig): boolean {
@@ -25,9 +31,9 @@ export function kafkaOf(ctx: RoleContext<KafkaConfig>): Promise<KafkaResources> 
   if (!kafkaConfigured(ctx.config)) return undefined;
   const { config } = ctx;
   return ctx.services.shared(KAFKA, async () => {
-    const kafka = createKafka(config, ctx.processName, ctx.log);
+    const kafka = await createKafka(config, ctx.processName, ctx.log);
     const topics = topicsOf(config);
-    await ensureTopics(kafka, topics, config.kafkaPartitions, config.kafkaReplicationFactor, ctx.log);
-    return { kafka, metrics: createKafkaMetrics(ctx.metrics), topics };
+    const topicFindings = await ensureTopics(kafka, topics, config.kafkaPartitions, config.kafkaReplicationFactor, ctx.log);
+    return { kafka, metrics: createKafkaMetrics(ctx.metrics), topics, topicFindings };
   });
 }

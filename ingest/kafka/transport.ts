@@ -14,18 +14,19 @@
  * fails alone. Kafka may have stored the other partitions' records of the refused call: those are then written
  * twice (at-least-once, as any producer retry after a partial failure).
  */
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { splitRequest } from '#otlp/split.ts';
 import { toProtobuf } from '#otlp/to-protobuf.ts';
 import type { Envelope, PublishResult, Transport } from '../pipeline/transport.ts';
 import type { Topics } from './client.ts';
+import { type KafkaCompression, compressionTypeOf } from './codecs.ts';
 import type { KafkaMetrics } from './metrics.ts';
 import { JavaCompatiblePartitioner } from './partitioner.ts';
 
 export interface KafkaTransportOptions {
   topics: Topics;
-  compression: 'gzip' | 'none';
+  compression: KafkaCompression;
   /** Bytes of requests waiting for Kafka's acknowledgement before new ones get 503. */
   maxBytes: number;
   /** How long one produce may take before the client is told to retry. @default 10000 */
@@ -40,7 +41,7 @@ const MAX_SENDS = 2;
  * default, and one partition may get the whole call: kept below that even uncompressed, with room for record
  * overhead, a combined call is not refused on a topic with the default limit.
  */
-const BATCH_BYTES = { gzip: 1024 * 1024, none: 900 * 1024 } as const;
+const BATCH_BYTES: Record<KafkaCompression, number> = { gzip: 1024 * 1024, snappy: 1024 * 1024, lz4: 1024 * 1024, zstd: 1024 * 1024, none: 900 * 1024 };
 
 /** Kafka's refusals of the records themselves: another attempt with the same messages fails the same way. */
 const REFUSED_RECORDS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE']);
@@ -138,7 +139,7 @@ export class KafkaTransport implements Transport {
       await this.#producer.sendBatch({
         acks: -1,
         timeout: this.opts.timeoutMs ?? 10_000,
-        compression: this.opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        compression: compressionTypeOf(this.opts.compression),
         topicMessages: batch.map((q) => ({ topic: q.topic, messages: q.messages })),
       });
       for (const q of batch) q.done();

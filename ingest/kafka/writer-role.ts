@@ -7,7 +7,7 @@ import type { ConfigOf } from '#config/spec.ts';
 import type { RoleContext, RunningRole } from '#core/role.ts';
 import type { Store } from '#storage/client.ts';
 import type { Codecs } from '#storage/codecs.ts';
-import type { KafkaResources } from './shared.ts';
+import { KAFKA_WRITER_STATUS, type KafkaResources } from './shared.ts';
 import { KafkaWriter } from './writer.ts';
 
 type WriterConfig = ConfigOf<typeof STORAGE & typeof KAFKA & typeof WRITER>;
@@ -24,5 +24,7 @@ export async function startKafkaWriter(ctx: RoleContext<WriterConfig>, resources
     ctx.log,
   );
   await writer.start();
-  return { close: () => writer.close() };
+  ctx.services.provide(KAFKA_WRITER_STATUS, () => writer.status());
+  // Not ready while its consumer is restarting after a crash, so /readyz (and Kubernetes) show it with the reason.
+  return { notReady: () => writer.notReady(), close: () => writer.close() };
 }

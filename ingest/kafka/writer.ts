@@ -25,11 +25,21 @@
  * Replays are counted (`crowsnest_kafka_replays_total`, `crowsnest_kafka_replayed_rows_total`), and ClickHouse's
  * own count of the blocks it dropped as duplicates is on /metrics beside them
  * (`crowsnest_clickhouse_duplicated_inserted_blocks`), so a replay that did not deduplicate would show.
+ *
+ * A record batch that can never be decompressed arrives as records marked undecodable (codecs.ts): they are
+ * dead-lettered like any undecodable message, and the partition moves on.
+ *
+ * The consumer is supervised: when it crashes (kafkajs gives up on a broker, a fetch it cannot decode), kafkajs
+ * is not left to restart it, since it would not for most errors and the partitions would stop for good. The
+ * writer reports the crash (`notReady`, `status`, `crowsnest_kafka_consumer_crashes_total`) and starts a fresh
+ * consumer in the same group with capped exponential backoff (#core/retry.ts) until one fetches again. Plans of
+ * partitions the group then assigns elsewhere are dropped, as on any rebalance: nothing of them was committed.
  */
 import { setMaxListeners } from 'node:events';
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PlatformMetrics } from '#core/metrics.ts';
+import type { WriterStatus } from '#core/pipeline-status.ts';
 import { attempt, retry, unwrap } from '#core/retry.ts';
 import { OtlpDecodeError, decodeProtobuf } from '#otlp/decode.ts';
 import type { TableName } from '#otlp/rows.ts';
@@ -39,6 +49,7 @@ import type { Store } from '#storage/client.ts';
 import { ident, param, sql } from '#storage/sql.ts';
 import { TABLES } from '#storage/tables.ts';
 import { type Topics, signalOfTopic } from './client.ts';
+import { undecodableError } from './codecs.ts';
 import { type KafkaMetrics, registerDuplicatesGauge } from './metrics.ts';
 import { JavaCompatiblePartitioner } from './partitioner.ts';
 
@@ -55,6 +66,15 @@ export interface KafkaWriterOptions {
   concurrency?: number;
   /** Longest wait between insert retries. @default 30000 */
   maxBackoffMs?: number;
+  /** Longest wait between attempts to start a fresh consumer after a crash. @default 10000 */
+  maxRestartBackoffMs?: number;
+}
+
+/** A consumer and what became of it: its first fetch after `run`, or its crash. */
+interface Watched {
+  consumer: Consumer;
+  fetched: Promise<void>;
+  crashed: Promise<Error>;
 }
 
 interface Plan {
@@ -80,7 +100,8 @@ async function discard(plan: Plan): Promise<void> {
 }
 
 export class KafkaWriter {
-  readonly #consumer: Consumer;
+  /** The current consumer, watched: replaced by a fresh one after a crash. */
+  #watched: Watched;
   readonly #producer: Producer;
   readonly #plans = new Map<string, Plan>();
   /** Per partition, the plan being flushed in the background and when its flush (and commit) ends. */
@@ -95,17 +116,32 @@ export class KafkaWriter {
   #activeBatches = 0;
   /** Aborted by close(): retry loops stop waiting, and plans flushed from then on get one attempt. */
   readonly #stopping = new AbortController();
+  readonly #status: WriterStatus = { state: 'starting', error: null, restarts: 0 };
+  /** The restart loop after a crash, while it runs. */
+  #recovery: Promise<void> | undefined;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly store: Store,
     private readonly opts: KafkaWriterOptions,
     private readonly metrics: PlatformMetrics,
     private readonly kmetrics: KafkaMetrics,
     private readonly log: Logger,
   ) {
-    this.#consumer = kafka.consumer({
-      groupId: opts.groupId,
+    this.#watched = this.#newConsumer();
+    this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: JavaCompatiblePartitioner });
+    // Every partition's retry loop waits on this signal: past ten, Node would warn of a listener leak.
+    setMaxListeners(0, this.#stopping.signal);
+    registerDuplicatesGauge(metrics.registry, async () => {
+      const [r] = await store.rows<{ n: string }>(sql`SELECT sum(value) AS n FROM system.events WHERE event = 'DuplicatedInsertedBlocks'`);
+      return Number(r?.n ?? 0);
+    });
+  }
+
+  /** A consumer of the writer group, watched for its first fetch and its crash. */
+  #newConsumer(): Watched {
+    const consumer = this.kafka.consumer({
+      groupId: this.opts.groupId,
       // After a broker restart the coordinator keeps the old member until its session expires, and a rejoin
       // waits for that: shorter timeouts mean faster recovery. A writer that overruns them while retrying
       // ClickHouse is only removed from the group; its uncommitted range is replayed from the ledger.
@@ -114,18 +150,12 @@ export class KafkaWriter {
       heartbeatInterval: 3000,
       maxBytesPerPartition: 16 * 1024 * 1024,
       maxBytes: 64 * 1024 * 1024,
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
-    });
-    this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: JavaCompatiblePartitioner });
-    // Every partition's retry loop waits on this signal: past ten, Node would warn of a listener leak.
-    setMaxListeners(0, this.#stopping.signal);
-    registerDuplicatesGauge(metrics.registry, async () => {
-      const [r] = await store.rows<{ n: string }>(sql`SELECT sum(value) AS n FROM system.events WHERE event = 'DuplicatedInsertedBlocks'`);
-      return Number(r?.n ?? 0);
+      // Restarts after a crash are the writer's own (#recover): a fresh consumer, with backoff, for every error.
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: () => Promise.resolve(false) },
     });
     // A rebalance takes partitions away: their unflushed plans are dropped (nothing of them was committed,
     // and whoever owns the partition next replays from the committed offset).
-    this.#consumer.on(this.#consumer.events.GROUP_JOIN, (e) => {
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const assigned = new Set(Object.entries(e.payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => key(t, p))));
       // Partitions are read again from their committed offsets: what was handled may legitimately come back.
       this.#handled.clear();
@@ -137,18 +167,111 @@ export class KafkaWriter {
       }
       this.log.info({ assignment: e.payload.memberAssignment }, 'partitions assigned');
     });
+    const fetched = new Promise<void>((resolve) => {
+      const remove = consumer.on(consumer.events.FETCH, () => {
+        remove();
+        resolve();
+      });
+    });
+    const crashed = new Promise<Error>((resolve) => {
+      consumer.on(consumer.events.CRASH, (e) => {
+        const error = e.payload.error;
+        if (this.#stopping.signal.aborted) return;
+        this.kmetrics.consumerCrashes.inc();
+        this.log.error({ err: error }, 'Kafka consumer crashed; starting a fresh one');
+        Object.assign(this.#status, { state: 'restarting', error: error.message });
+        resolve(error);
+      });
+    });
+    return { consumer, fetched, crashed };
   }
 
-  async start(): Promise<void> {
-    await this.#producer.connect();
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({ topics: Object.values(this.opts.topics.bySignal), fromBeginning: true });
-    await this.#consumer.run({
+  get #consumer(): Consumer {
+    return this.#watched.consumer;
+  }
+
+  /** The consumer's state, for /api/v1/pipeline. */
+  status(): WriterStatus {
+    return { ...this.#status };
+  }
+
+  /** Why the writer is not ready (its consumer crashed and no fresh one fetched yet), or undefined. */
+  notReady(): string | undefined {
+    const { state, error } = this.#status;
+    if (state === 'running') return undefined;
+    return state === 'starting' ? 'Kafka writer starting' : `Kafka consumer crashed (${error ?? 'unknown error'}); restarting`;
+  }
+
+  async #run(consumer: Consumer): Promise<void> {
+    await consumer.connect();
+    await consumer.subscribe({ topics: Object.values(this.opts.topics.bySignal), fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.concurrency ?? 3,
       eachBatch: (payload) => this.#eachBatch(payload),
     });
+  }
+
+  /** Restarts the consumer when `watched` crashes. */
+  #supervise(watched: Watched): void {
+    void watched.crashed.then(() => {
+      if (this.#stopping.signal.aborted || this.#watched !== watched) return;
+      this.#recovery = this.#recover().finally(() => (this.#recovery = undefined));
+    });
+  }
+
+  /**
+   * Starts fresh consumers, the first at once and then with capped exponential backoff, until one fetches
+   * (healthy again) or the writer stops. A consumer that fails to start or crashes before its first fetch counts
+   * as a failed attempt.
+   */
+  async #recover(): Promise<void> {
+    const stopped = new Promise<never>((_, reject) => {
+      const signal = this.#stopping.signal;
+      if (signal.aborted) reject(new Error('writer stopping'));
+      else signal.addEventListener('abort', () => reject(new Error('writer stopping')), { once: true });
+    });
+    stopped.catch(() => undefined);
+    const result = await retry(
+      attempt(async () => {
+        const old = this.#watched.consumer;
+        await old.disconnect().catch(() => undefined); // kafkajs disconnects a crashed consumer; a failed start needs it
+        if (this.#stopping.signal.aborted) throw new Error('writer stopping');
+        const watched = this.#newConsumer();
+        this.#watched = watched;
+        this.#status.restarts++;
+        this.kmetrics.consumerRestarts.inc();
+        const crashed = watched.crashed.then((e) => Promise.reject(e));
+        crashed.catch(() => undefined);
+        await Promise.race([this.#run(watched.consumer), crashed, stopped]);
+        await Promise.race([watched.fetched, crashed, stopped]);
+        return watched;
+      }),
+      {
+        initialDelayMs: 500,
+        maxDelayMs: this.opts.maxRestartBackoffMs ?? 10_000,
+        signal: this.#stopping.signal,
+        onRetry: ({ error, delayMs }) => {
+          const message = (error as Error).message;
+          this.#status.error = message;
+          this.log.warn({ err: message, retryInMs: Math.round(delayMs) }, 'fresh Kafka consumer failed; retrying');
+        },
+      },
+    );
+    if (result.status !== 'success') return;
+    Object.assign(this.#status, { state: 'running', error: null });
+    this.log.warn({ restarts: this.#status.restarts }, 'Kafka consumer recovered');
+    this.#supervise(result.value);
+  }
+
+  async start(): Promise<void> {
+    await this.#producer.connect();
+    await this.#run(this.#consumer);
+    // run() also returns when the consumer crashed while joining (a coordinator still loading): then it is
+    // restarting already, and #supervise takes over at once.
+    if (this.#status.state === 'starting') this.#status.state = 'running';
+    this.#supervise(this.#watched);
     this.#timer = setInterval(() => this.#flushAged(), Math.max(10, Math.min(100, Math.floor(this.opts.maxAgeMs / 4), Math.floor((this.opts.idleMs ?? 200) / 2))));
     this.#timer.unref();
   }
@@ -225,6 +348,11 @@ export class KafkaWriter {
 
   #addMessage(plan: Plan, message: KafkaMessage): void {
     plan.last = BigInt(message.offset);
+    const undecodable = undecodableError(message);
+    if (undecodable !== undefined) {
+      plan.dead.push({ message, error: undecodable });
+      return;
+    }
     const signal = signalOfTopic(this.opts.topics, plan.topic);
     if (!signal || !message.value) {
       plan.dead.push({ message, error: message.value ? `no signal for topic ${plan.topic}` : 'empty message' });
@@ -400,6 +528,7 @@ export class KafkaWriter {
       }).catch((err: unknown) => this.log.warn({ err, partition: k }, 'flush at shutdown failed'));
     }
     await Promise.all([...this.#flushing.values()].map((f) => f.done));
+    await this.#recovery;
     await this.#consumer.disconnect();
     await this.#producer.disconnect();
   }

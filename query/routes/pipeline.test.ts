@@ -24,6 +24,8 @@ const kafkaStatus: KafkaPipelineStatus = {
   ],
   totals: { produced: 100, consumed: 88, deadLettered: 1, writerRetries: 3 },
   rates: { produced: 2.5, consumed: 0 },
+  writer: { state: 'restarting', error: 'ZSTD compression not implemented', restarts: 2 },
+  topicFindings: [{ topic: 'otlp_spans', setting: 'partitions', found: '3', expected: '6', consequence: 'at most 3 writers consume it' }],
 };
 
 async function serve(status: PipelineResponse) {
@@ -47,6 +49,8 @@ describe('GET /api/v1/pipeline', () => {
   it('serializes a reading whose commit is past the end of the log (a recreated topic): a negative lag is no 500', async () => {
     const recreated: KafkaPipelineStatus = {
       ...kafkaStatus,
+      writer: null,
+      topicFindings: [],
       error: 'This server does not host this topic-partition',
       topics: [{ topic: 'otlp_logs', lag: -40, producedPerSecond: 0, committedPerSecond: 0, partitions: [{ partition: 0, endOffset: '2', committedOffset: '42', lag: -40 }] }],
     };
@@ -70,7 +74,7 @@ describe('GET /api/v1/pipeline', () => {
     const doc = app.swagger() as { paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: { oneOf: { properties: object }[] } }> }> } }> };
     const schema = doc.paths['/api/v1/pipeline']!.get.responses['200']!.content['application/json']!.schema;
     expect(schema.oneOf.map((s) => Object.keys(s.properties))).toEqual([
-      ['transport', 'groupId', 'updatedAt', 'error', 'topics', 'totals', 'rates'],
+      ['transport', 'groupId', 'updatedAt', 'error', 'topics', 'totals', 'rates', 'writer', 'topicFindings'],
       ['transport', 'appendedOffset', 'insertedOffset', 'pendingRecords', 'pendingBytes', 'maxBytes', 'segments', 'oldestPendingSeconds', 'error', 'deadLettered'],
       ['transport'],
     ]);
