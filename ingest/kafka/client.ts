@@ -4,7 +4,8 @@
  * topic) when they do not exist, and checks those that do.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigResourceTypes, Kafka, type KafkaConfig as KafkaJsConfig, type SASLOptions, logLevel } from 'kafkajs';
+// kafkajs is CommonJS: Node's ESM loader sees some exports by name (Kafka, logLevel), not ConfigResourceTypes.
+import kafkajs, { Kafka, type KafkaConfig as KafkaJsConfig, type SASLOptions, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KAFKA } from '#config/options.ts';
 import type { ConfigOf } from '#config/spec.ts';
@@ -111,7 +112,7 @@ export async function ensureTopics(kafka: Kafka, topics: Topics, partitions: num
     const findings: TopicFinding[] = [];
     const configs = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['compression.type'] })),
+      resources: present.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames: ['compression.type'] })),
     });
     for (const resource of configs.resources) {
       const found = resource.configEntries.find((e) => e.configName === 'compression.type')?.configValue;
