@@ -8,7 +8,6 @@ import { createLogger, resolveLogFormat } from '#core/log.ts';
 import { RoleError } from '#core/role.ts';
 import { COMMANDS, PLATFORM_OPTIONS } from './commands.ts';
 import { type CommandConfig, type Platform, loadCommandConfig, startPlatform } from './platform.ts';
-import { openStore } from './store.ts';
 
 const MIGRATE_OPTIONS = { config: PROCESS.config, logLevel: PROCESS.logLevel, logFormat: PROCESS.logFormat, ...STORAGE } as const;
 const MIGRATE_SUMMARY = 'Create or upgrade the ClickHouse schema, then exit.';
@@ -65,6 +64,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   }
 
   if (command === 'migrate') {
+    const { openStore } = await import('./store.ts');
     const store = await openStore(loaded.config as Parameters<typeof openStore>[0], log.child({ component: 'migrate' }));
     await store.close();
     log.info('schema is up to date');

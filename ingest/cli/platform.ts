@@ -8,7 +8,7 @@ import { type RunningProcess, runProcess } from '#core/host.ts';
 import type { Logger } from '#core/log.ts';
 import type { ProcessConfig } from '#core/role.ts';
 import { COMMANDS, PLATFORM_OPTIONS } from './commands.ts';
-import { type StorageConfig, openStore } from './store.ts';
+import type { StorageConfig } from './store.ts';
 
 export type CommandConfig = Readonly<Record<string, unknown>> & ProcessConfig;
 
@@ -33,7 +33,8 @@ export async function startPlatform(command: string, config: CommandConfig, log:
     roles,
     config,
     log,
-    openStore: (storeLog) => openStore(config as unknown as StorageConfig, storeLog),
+    // Loaded when a role asks for the store: a gateway never loads the ClickHouse client or the schema.
+    openStore: async (storeLog) => (await import('./store.ts')).openStore(config as unknown as StorageConfig, storeLog),
   });
   const store = process.store;
   log.info(

@@ -12,11 +12,14 @@
  * The insert connections open on the first insert, so a query-only process never has them.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
+// Types only: the chDB library (~170 MB mapped, its own threads) loads when an embedded store opens, never in a
+// process that does not use it (a gateway, a writer or query API on a ClickHouse server).
+import type * as ChdbConnection from 'chdb/connection';
 import type { Sql } from './sql.ts';
 
 export interface StoreOptions {
@@ -127,7 +130,13 @@ export function createStore(opts: StoreOptions): Store {
   };
 }
 
+const require = createRequire(import.meta.url);
+let chdb: typeof ChdbConnection | undefined;
+
 function chdbClient(path: string): ClickHouseClient {
+  // A synchronous load on first use (chdb/connection is CommonJS), so createStore stays synchronous for its callers.
+  chdb ??= require('chdb/connection') as typeof ChdbConnection;
+  const { createChdbConnection } = chdb;
   // chdb builds against @clickhouse/client-common while @clickhouse/client bundles its own copy of the same
   // Connection types; they are structurally one contract, but nominally distinct to TypeScript.
   const connection = createChdbConnection({ path }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'] & object;
