@@ -23,6 +23,7 @@ import type { Topics } from './client.ts';
 import { type KafkaCompression, compressionTypeOf } from './codecs.ts';
 import type { KafkaMetrics } from './metrics.ts';
 import { JavaCompatiblePartitioner } from './partitioner.ts';
+import { installProduceEncoding } from './produce-encoding.ts';
 
 export interface KafkaTransportOptions {
   topics: Topics;
@@ -77,6 +78,8 @@ export class KafkaTransport implements Transport {
     private readonly kmetrics: KafkaMetrics,
     private readonly log: Logger,
   ) {
+    // Record batches encoded in one pass (produce-encoding.ts): the same bytes as kafkajs's, at a fraction of its CPU.
+    if (!installProduceEncoding()) log.warn('kafkajs is not the release produce-encoding.ts matches: its own Produce encoder is used');
     // Murmur2 on the key, as Java clients partition: a trace id maps to the same partition whoever produces it.
     this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 16, createPartitioner: JavaCompatiblePartitioner });
   }
