@@ -40,7 +40,7 @@ export const PROCESS = {
 
 /** ClickHouse: embedded chDB in a data directory, or a server or cluster by URL; retention; insert slots. */
 export const STORAGE = {
-  dataDir: { type: 'string', default: './data', doc: 'Directory of the embedded ClickHouse (chDB) data.' },
+  dataDir: { type: 'string', default: './data', doc: 'Directory of the embedded ClickHouse (chDB) data, and of the write-ahead log without Kafka.' },
   clickhouseUrl: {
     type: 'string',
     secret: true,
@@ -67,7 +67,7 @@ export const STORAGE = {
 export const KAFKA = {
   kafkaBrokers: {
     type: 'list',
-    doc: 'Kafka bootstrap brokers (host:port, comma-separated). Set: receivers publish to Kafka and writers consume from it. Unset: the in-process queue.',
+    doc: 'Kafka bootstrap brokers (host:port, comma-separated). Set: receivers publish to Kafka and writers consume from it. Unset: the write-ahead log in --data-dir, read by the writer of the same process.',
   },
   kafkaClientId: { type: 'string', default: 'crowsnest', doc: 'Kafka client id (prefix; the role is appended).' },
   kafkaTls: { type: 'bool', default: false, doc: 'Connect to Kafka over TLS.' },
@@ -98,7 +98,7 @@ export const GATEWAY = {
     type: 'int',
     default: 256 * MiB,
     min: 1024,
-    doc: 'Bytes of accepted-but-unwritten requests held in memory; beyond it receivers answer 503 + Retry-After.',
+    doc: 'With Kafka: bytes of accepted requests waiting for the brokers\' acknowledgement, held in memory; beyond it receivers answer 503 + Retry-After.',
   },
   kafkaCompression: {
     type: 'string',
@@ -113,8 +113,20 @@ export const GATEWAY = {
 
 /** How writers batch rows into ClickHouse inserts. */
 export const WRITER = {
-  batchMaxRows: { type: 'int', default: 100_000, min: 1, doc: 'A table batch is inserted once it holds this many rows.' },
-  batchMaxAgeMs: { type: 'int', default: 1000, min: 1, doc: 'A table batch is inserted once its oldest row is this old.' },
+  batchMaxRows: { type: 'int', default: 100_000, min: 1, doc: 'A batch is inserted once it holds this many rows.' },
+  batchMaxAgeMs: {
+    type: 'int',
+    default: 1000,
+    min: 1,
+    doc: "Without Kafka: a batch read from the write-ahead log is inserted once its oldest request is this old. No client waits on it (requests are answered once in the log); it is how soon data shows in queries.",
+  },
+  walMaxBytes: {
+    type: 'int',
+    default: 1024 * MiB,
+    min: 64 * 1024,
+    doc: 'Without Kafka: bytes of acknowledged requests in the write-ahead log (<data-dir>/wal) not yet in ClickHouse; beyond it receivers answer 503 + Retry-After.',
+  },
+  walSegmentBytes: { type: 'int', default: 64 * MiB, min: 64 * 1024, doc: 'Without Kafka: size of a write-ahead log segment file; a segment is deleted once all of it is in ClickHouse.' },
   kafkaBatchMaxAgeMs: {
     type: 'int',
     default: 5000,

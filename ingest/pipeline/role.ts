@@ -1,20 +1,26 @@
 /**
  * The writer role: moves accepted telemetry into ClickHouse.
- * - With Kafka: a consumer group member (ingest/kafka/writer.ts) that plans, inserts and commits per partition.
- * - Without: the in-process batch writer (writer.ts), which the gateway of the same process feeds
- *   (`BATCH_WRITER`); a writer alone without Kafka has nothing to read, and the CLI refuses it.
+ * - With Kafka: a consumer group member that plans, inserts and commits per partition (ingest/kafka/writer-role.ts).
+ * - Without: the write-ahead log in `<data-dir>/wal` (wal/), which the gateway of the same process appends to
+ *   (`LOCAL_TRANSPORT`) and this role's writer inserts from; it also reports the pipeline (`PIPELINE_STATUS`). A
+ *   writer alone without Kafka has nothing to read, and the CLI refuses it.
  */
+import { join } from 'node:path';
 import { KAFKA, STORAGE, WRITER } from '#config/options.ts';
 import { defineRole } from '#core/role.ts';
+import { PIPELINE_STATUS } from '#core/services.ts';
 import { loadCodecs } from '#storage/codecs.ts';
 import { startKafkaWriter } from '../kafka/writer-role.ts';
 import { kafkaOf } from '../kafka/shared.ts';
-import { BATCH_WRITER } from './transport.ts';
-import { BatchWriter } from './writer.ts';
+import { LOCAL_TRANSPORT } from './transport.ts';
+import { WriteAheadLog } from './wal/log.ts';
+import { createWalMetrics } from './wal/metrics.ts';
+import { WalTransport } from './wal/transport.ts';
+import { WalWriter } from './wal/writer.ts';
 
 export const writerRole = defineRole({
   name: 'writer',
-  summary: 'Writes telemetry into ClickHouse: a Kafka consumer group member, or in-process behind the gateway.',
+  summary: 'Writes telemetry into ClickHouse: a Kafka consumer group member, or from the write-ahead log the gateway of the same process fills.',
   options: { ...STORAGE, ...KAFKA, ...WRITER },
   async start(ctx) {
     const { config } = ctx;
@@ -22,8 +28,42 @@ export const writerRole = defineRole({
     const codecs = await loadCodecs(store, config.clickhouseDatabase);
     const kafka = kafkaOf(ctx);
     if (kafka !== undefined) return startKafkaWriter(ctx, await kafka, store, codecs);
-    const writer = new BatchWriter(store, { database: config.clickhouseDatabase, codecs, maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs }, ctx.metrics, ctx.log);
-    ctx.services.provide(BATCH_WRITER, writer);
-    return { close: () => writer.close() };
+
+    const log = ctx.log.child({ part: 'wal' });
+    // The gauges read the log at each scrape (after it is open); the log reports its syncs and dead letters to the counters.
+    const wmetrics = createWalMetrics(ctx.metrics, {
+      get segmentCount() {
+        return wal.segmentCount;
+      },
+      oldestPendingSeconds: () => wal.oldestPendingSeconds(),
+    });
+    const wal = WriteAheadLog.open({
+      dir: join(config.dataDir, 'wal'),
+      maxBytes: config.walMaxBytes,
+      segmentBytes: config.walSegmentBytes,
+      onSync: (seconds, records) => {
+        wmetrics.syncSeconds.observe(seconds);
+        wmetrics.syncRecords.observe(records);
+      },
+      onDeadLetter: () => wmetrics.deadLettered.inc({ reason: 'corrupt' }),
+      warn: (fields, msg) => log.warn(fields, msg),
+    });
+    const writer = new WalWriter(wal, store, { database: config.clickhouseDatabase, codecs, maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs }, ctx.metrics, wmetrics, log);
+    try {
+      await writer.start();
+    } catch (e) {
+      await wal.close();
+      throw e;
+    }
+    log.info({ dir: wal.dir, pendingBytes: wal.pendingBytes, segments: wal.segmentCount }, 'write-ahead log open');
+    ctx.services.provide(LOCAL_TRANSPORT, new WalTransport(wal, ctx.metrics, wmetrics, log));
+    ctx.services.provide(PIPELINE_STATUS, () => writer.status());
+    return {
+      notReady: () => writer.notReady(),
+      async close() {
+        await writer.close();
+        await wal.close();
+      },
+    };
   },
 });

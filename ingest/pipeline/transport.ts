@@ -1,13 +1,12 @@
 /**
  * The seam between receivers and writers. A receiver hands each accepted OTLP request to `publish` and answers
  * its client only when the promise settles, so a success to the client means the data is durable:
- * - in-process transport: inserted into ClickHouse;
+ * - write-ahead log (the embedded default, wal/): fsynced to the log in the data directory;
  * - Kafka transport: acknowledged by the brokers (acks = all).
  * A full pipeline fails fast with a retryable result instead of queueing without bound.
  */
 import { ServiceKey } from '#core/role.ts';
 import type { DecodedRequest, RequestCounts, Signal } from '#otlp/rows.ts';
-import type { BatchWriter } from './writer.ts';
 
 /** Whether the request was decoded into rows, rather than only validated. */
 export function hasRows(decoded: DecodedRequest | RequestCounts): decoded is DecodedRequest {
@@ -41,5 +40,5 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-/** The in-process batch writer, provided by the writer role when there is no Kafka, fed by the gateway. */
-export const BATCH_WRITER = new ServiceKey<BatchWriter>('batch-writer');
+/** The write-ahead log's transport, provided by the writer role when there is no Kafka, used by the gateway of the same process. */
+export const LOCAL_TRANSPORT = new ServiceKey<Transport>('local-transport');

@@ -1,21 +1,20 @@
 /**
  * The gateway role: the OTLP receivers (HTTP and gRPC) and the transport they hand accepted requests to:
- * Kafka when brokers are configured, else the in-process batch writer of the same process (`BATCH_WRITER`,
- * provided by the writer role, which the CLI starts first).
+ * Kafka when brokers are configured, else the write-ahead log of the same process (`LOCAL_TRANSPORT`, provided by
+ * the writer role, which the CLI starts first).
  * Close order: stop the listeners, then drain the transport, so every request that got an answer is durable.
  */
 import { GATEWAY, KAFKA } from '#config/options.ts';
 import { RoleError, defineRole } from '#core/role.ts';
 import { KafkaTransport } from '../kafka/transport.ts';
 import { kafkaOf } from '../kafka/shared.ts';
-import { InProcessTransport } from '../pipeline/in-process.ts';
-import { BATCH_WRITER, type Transport } from '../pipeline/transport.ts';
+import { LOCAL_TRANSPORT, type Transport } from '../pipeline/transport.ts';
 import { GrpcReceiver } from './grpc.ts';
 import { buildHttpReceiver } from './http.ts';
 
 export const gatewayRole = defineRole({
   name: 'gateway',
-  summary: 'OTLP receivers (HTTP :4318, gRPC :4317) handing requests to Kafka, or to the writer in the same process.',
+  summary: 'OTLP receivers (HTTP :4318, gRPC :4317) handing requests to Kafka, or to the write-ahead log of the same process.',
   options: { ...KAFKA, ...GATEWAY },
   async start(ctx) {
     const { config } = ctx;
@@ -27,9 +26,9 @@ export const gatewayRole = defineRole({
       await kt.connect();
       transport = kt;
     } else {
-      const writer = ctx.services.get(BATCH_WRITER);
-      if (writer === undefined) throw new RoleError('the gateway role on its own needs Kafka (--kafka-brokers); without Kafka, run `crowsnest start`');
-      transport = new InProcessTransport(writer, config.queueMaxBytes, ctx.metrics);
+      const local = ctx.services.get(LOCAL_TRANSPORT);
+      if (local === undefined) throw new RoleError('the gateway role on its own needs Kafka (--kafka-brokers); without Kafka, run `crowsnest start`');
+      transport = local;
     }
     const deps = { transport, metrics: ctx.metrics, maxRequestBytes: config.maxRequestBytes, authTokens: config.authToken };
     const http = buildHttpReceiver({ ...deps, log: ctx.log.child({ part: 'otlp-http' }) });

@@ -93,9 +93,11 @@ describe('OTLP/HTTP rejects bad input clearly and writes nothing', () => {
   });
 
   it('stays up and writes nothing from the rejected requests; a good gzip request then succeeds', async () => {
+    await platform.inserted();
     expect(await spanCount()).toBe(0);
     const ok = await post(gzipSync(ProtobufTraceSerializer.serializeRequest(spans(7))!), { ...PB, 'content-encoding': 'gzip' });
     expect(ok.status).toBe(200);
+    await platform.inserted();
     expect(await spanCount()).toBe(7);
   });
 

@@ -138,6 +138,7 @@ describe.each(exporters)('logs over OTLP %s', (protocol, make) => {
     });
     await lp.forceFlush();
     await lp.shutdown();
+    await platform.inserted();
   });
 
   it('returns every field exactly through GET /api/v1/logs, newest first', async () => {

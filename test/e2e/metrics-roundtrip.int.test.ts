@@ -143,6 +143,7 @@ describe.each(exporters)('metrics over OTLP %s', (protocol, make) => {
     for (const v of [2, 4, 8]) payload.record(v, CHECKOUT);
     // Shutdown collects and exports once more (a forceFlush before it would store every cumulative point twice).
     await mp.shutdown();
+    await platform.inserted();
     range.end = String(Date.now() + 1000);
   });
 
@@ -301,6 +302,7 @@ describe('metrics with delta temporality over OTLP http/protobuf', () => {
     // Only in the second export: a delta histogram point holds just what was recorded since the previous one.
     for (const v of [3, 7, 12, 20, 30, 40, 80, 200]) latency.record(v, CHECKOUT);
     await mp.shutdown();
+    await platform.inserted();
     range.end = String(Date.now() + 1000);
   });
 
@@ -379,6 +381,7 @@ describe('a summary sent as OTLP/JSON (the JS SDK has no summary instrument)', (
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({});
+    await platform.inserted();
   });
 
   it('is stored with its quantiles, count, sum and nanosecond times', async () => {

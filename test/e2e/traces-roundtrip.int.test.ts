@@ -88,6 +88,7 @@ describe.each(exporters)('traces over OTLP %s', (protocol, make) => {
     root.end([S + 1, 23_456_789]);
     await tp.forceFlush();
     await tp.shutdown();
+    await platform.inserted();
 
     const { status, body } = await getJson(`${platform.apiUrl}/api/v1/traces/${rootCtx.traceId}`);
     expect(status).toBe(200);

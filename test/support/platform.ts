@@ -7,12 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Platform, loadCommandConfig, startPlatform } from '../../ingest/cli/platform.ts';
 import { silentLogger } from '#core/log.ts';
+import { eventually } from './eventually.ts';
 
 export interface TestPlatform extends Platform {
   dataDir: string;
   otlpHttpUrl: string;
   grpcUrl: string;
   apiUrl: string;
+  /**
+   * Waits until everything acknowledged so far is in ClickHouse. Requests are answered once they are in the
+   * write-ahead log, and its writer inserts them within `--batch-max-age-ms` (50 ms here): a test that reads right
+   * after sending waits for this. Through Kafka it returns at once (those tests wait for the group's lag).
+   */
+  inserted(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +37,17 @@ export async function startTestPlatform(flags: string[] = []): Promise<TestPlatf
     otlpHttpUrl: `http://127.0.0.1:${platform.ports.otlpHttp}`,
     grpcUrl: `http://127.0.0.1:${platform.ports.otlpGrpc}`,
     apiUrl: `http://127.0.0.1:${platform.ports.http}`,
+    async inserted(timeoutMs = 30_000) {
+      const url = `http://127.0.0.1:${platform.ports.http}/api/v1/pipeline`;
+      await eventually(
+        async () => {
+          const { body } = await getJson<{ transport: string; pendingRecords?: number }>(url);
+          if (body.transport === 'wal' && body.pendingRecords !== 0) throw new Error(`${body.pendingRecords} requests not yet inserted`);
+        },
+        timeoutMs,
+        20,
+      );
+    },
     async stop() {
       await platform.close();
       rmSync(dataDir, { recursive: true, force: true });
