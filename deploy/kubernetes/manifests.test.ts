@@ -1,5 +1,5 @@
 /**
- * No Kubernetes API server can run here, so the manifests are checked structurally: they parse, every role
+ * What the API server cannot know (manifests.int.test.ts has a real one accept every object): they parse, every role
  * runs the same image with its own command, probes hit the endpoints the roles serve, gateways and writers
  * reach the Kafka brokers the reference Kafka advertises, and secrets come from Secrets, not the ConfigMap.
  */
