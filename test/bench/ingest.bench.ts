@@ -28,8 +28,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export const SPANS_PER_REQUEST = 1000;
 const DISTINCT_BODIES = 20;
 
-/** Requests of realistic spans: 10 span attributes, 8 resource attributes, one event on every tenth span. */
-export function buildBodies(): Uint8Array[] {
+/** Requests of realistic spans: 10 span attributes, 8 resource attributes, one event on every tenth span; traces of ten spans. */
+export function buildBodies(spansPerRequest = SPANS_PER_REQUEST): Uint8Array[] {
   const bodies: Uint8Array[] = [];
   for (let b = 0; b < DISTINCT_BODIES; b++) {
     const exporter = new InMemorySpanExporter();
@@ -48,7 +48,7 @@ export function buildBodies(): Uint8Array[] {
     });
     const tracer = tp.getTracer('bench', '1.0.0');
     let root: Span | undefined;
-    for (let i = 0; i < SPANS_PER_REQUEST; i++) {
+    for (let i = 0; i < spansPerRequest; i++) {
       // Traces of ten spans: a server span and nine children, as an instrumented request would produce.
       const parent = i % 10 === 0 || !root ? undefined : trace.setSpan(context.active(), root);
       const span = tracer.startSpan(`GET /api/items/{id} ${i % 50}`, {
@@ -108,10 +108,10 @@ export interface BenchProcess {
 }
 
 /** `crowsnest <role>` as a child process on loopback, ready when /readyz says so. */
-export async function spawnCrowsnest(role: string, args: string[], ports: { http: number; otlpHttp?: number; otlpGrpc?: number }): Promise<BenchProcess> {
+export async function spawnCrowsnest(role: string, args: string[], ports: { http: number; otlpHttp?: number; otlpGrpc?: number }, nodeArgs: string[] = []): Promise<BenchProcess> {
   const portArgs = ['--http-port', String(ports.http)];
   if (ports.otlpHttp !== undefined) portArgs.push('--otlp-http-port', String(ports.otlpHttp), '--otlp-grpc-port', String(ports.otlpGrpc ?? 0));
-  const child = spawn(process.execPath, [join(ROOT, 'ingest/cli/crowsnest.mjs'), role, ...portArgs, '--log-level', 'warn', ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'ingest/cli/crowsnest.mjs'), role, ...portArgs, '--log-level', 'warn', ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
   const apiUrl = `http://127.0.0.1:${ports.http}`;
   try {
     await waitReady(`${apiUrl}/readyz`, child);

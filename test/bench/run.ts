@@ -11,6 +11,7 @@ import type { BenchResult } from './result.ts';
 const suites: [string, () => Promise<{ run: () => Promise<BenchResult[]> }>][] = [
   ['ingest', () => import('./ingest.bench.ts')],
   ['kafka', () => import('./kafka.bench.ts')],
+  ['gateway', () => import('./gateway.bench.ts')],
   ['query', () => import('./query.bench.ts')],
 ];
 
