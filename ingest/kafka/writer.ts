@@ -1,15 +1,14 @@
 /**
  * The Kafka → ClickHouse writer (a consumer group; writers scale out up to the number of partitions).
  *
- * Per partition it builds a *plan*: a run of consecutive messages [first, last], decoded into rows per table.
- * A plan is flushed when it holds `maxRows` rows or is `maxAgeMs` old:
- *   1. record the plan's offset range in the ledger (`crowsnest_kafka_batches`) — skipped when replaying one;
- *   2. send undecodable messages to the dead-letter topic (original bytes, error and source in headers);
- *   3. insert each table's rows with `insert_deduplication_token = topic:partition:first-last:table`;
- *   4. commit offset last + 1.
+ * Per partition it builds a *plan*: a run of consecutive messages [first, last], decoded into rows per table,
+ * and flushes it when it holds `maxRows` rows or is `maxAgeMs` old, in the four steps of ../pipeline/plan.ts that
+ * the write-ahead log's writer follows too: ledger, dead letters (here the dead-letter topic: original bytes,
+ * error and source in headers), inserts with `topic:partition:first-last:table` tokens, commit of last + 1.
  * Exactly-once rows under at-least-once delivery: a writer that starts a plan at offset `a` first asks the
  * ledger whether a plan starting at `a` exists (a crash after step 1). If so it replays exactly that range,
- * so its inserts carry the same tokens and ClickHouse drops the ones that already landed.
+ * so its inserts carry the same tokens and ClickHouse drops the ones that already landed. Unlike the WAL, a
+ * partition changes hands at rebalances, so the ledger is asked at the start of every plan.
  *
  * A due plan is flushed in the background while the partition's next plan fills: consuming stopped for every
  * insert before, which halved throughput. Per partition at most one flush runs, and the next waits for it, so
@@ -41,13 +40,11 @@ import type { Logger } from 'pino';
 import type { PlatformMetrics } from '#core/metrics.ts';
 import type { WriterStatus } from '#core/pipeline-status.ts';
 import { attempt, retry, unwrap } from '#core/retry.ts';
-import { OtlpDecodeError, decodeProtobuf } from '#otlp/decode.ts';
-import type { TableName } from '#otlp/rows.ts';
-import { StagedInsert } from '../pipeline/insert.ts';
+import { OtlpDecodeError } from '#otlp/decode.ts';
+import { StagedTables, findPlannedRange, recordPlannedRange } from '../pipeline/plan.ts';
 import type { Codecs } from '#storage/codecs.ts';
 import type { Store } from '#storage/client.ts';
-import { ident, param, sql } from '#storage/sql.ts';
-import { TABLES } from '#storage/tables.ts';
+import { sql } from '#storage/sql.ts';
 import { type Topics, signalOfTopic } from './client.ts';
 import { undecodableError } from './codecs.ts';
 import { type KafkaMetrics, registerDuplicatesGauge } from './metrics.ts';
@@ -87,8 +84,7 @@ interface Plan {
   /** Whether the ledger already held this plan when it started (a replay), rather than this writer recording it. */
   replayed: boolean;
   /** Each table's rows, encoded into Native blocks as they arrive. */
-  staged: Map<TableName, StagedInsert>;
-  rows: number;
+  tables: StagedTables;
   dead: { message: KafkaMessage; error: string }[];
   startedAt: number;
 }
@@ -96,7 +92,7 @@ interface Plan {
 const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
 async function discard(plan: Plan): Promise<void> {
-  await Promise.all([...plan.staged.values()].map((s) => s.discard()));
+  await plan.tables.discard();
 }
 
 export class KafkaWriter {
@@ -321,7 +317,7 @@ export class KafkaWriter {
         }
         this.#addMessage(plan, message);
         payload.resolveOffset(message.offset);
-        if (plan.replayUntil !== undefined ? plan.last >= plan.replayUntil : plan.rows >= this.opts.maxRows) {
+        if (plan.replayUntil !== undefined ? plan.last >= plan.replayUntil : plan.tables.rows >= this.opts.maxRows) {
           await this.#handOff(k, plan, heartbeat);
         }
       }
@@ -331,19 +327,15 @@ export class KafkaWriter {
   }
 
   async #newPlan(topic: string, partition: number, first: bigint, heartbeat: () => Promise<void>): Promise<Plan> {
-    const [found] = await this.#retrying(topic, partition, heartbeat, 'ledger lookup', () =>
-      this.store.rows<{ last: string }>(
-        sql`SELECT max(last_offset) AS last FROM ${ident(this.opts.database)}.${ident(TABLES.kafkaBatches.name)}
-            WHERE topic = ${param('String', topic)} AND partition = ${param('UInt32', partition)} AND first_offset = ${param('UInt64', first.toString())}
-            HAVING count() > 0`,
-      ),
+    const replayUntil = await this.#retrying(topic, partition, heartbeat, 'ledger lookup', () =>
+      findPlannedRange(this.store, this.opts.database, { stream: topic, partition }, first),
     );
-    const replayUntil = found ? BigInt(found.last) : undefined;
     if (replayUntil !== undefined) {
       this.kmetrics.replays.inc({ topic });
-      this.log.warn({ topic, partition, first: first.toString(), last: found!.last }, 'replaying a planned batch');
+      this.log.warn({ topic, partition, first: first.toString(), last: replayUntil.toString() }, 'replaying a planned batch');
     }
-    return { topic, partition, first, last: first - 1n, replayUntil, replayed: replayUntil !== undefined, staged: new Map(), rows: 0, dead: [], startedAt: Date.now() };
+    const tables = new StagedTables(this.store, this.opts.database, this.opts.codecs);
+    return { topic, partition, first, last: first - 1n, replayUntil, replayed: replayUntil !== undefined, tables, dead: [], startedAt: Date.now() };
   }
 
   #addMessage(plan: Plan, message: KafkaMessage): void {
@@ -359,14 +351,7 @@ export class KafkaWriter {
       return;
     }
     try {
-      const decoded = decodeProtobuf(signal, message.value);
-      for (const [table, rows] of Object.entries(decoded.tables) as [TableName, unknown[]][]) {
-        if (!rows?.length) continue;
-        let staged = plan.staged.get(table);
-        if (!staged) plan.staged.set(table, (staged = new StagedInsert(this.store, `${this.opts.database}.${table}`, this.opts.codecs.get(table)!)));
-        staged.add(rows);
-        plan.rows += rows.length;
-      }
+      plan.tables.addRequest(signal, message.value);
     } catch (e) {
       if (!(e instanceof OtlpDecodeError)) this.log.error({ err: e }, 'decoder failed unexpectedly');
       plan.dead.push({ message, error: (e as Error).message });
@@ -441,27 +426,14 @@ export class KafkaWriter {
   async #writePlan(plan: Plan): Promise<void> {
     const { topic, partition } = plan;
     if (plan.replayUntil === undefined) {
-      await this.store.command(
-        sql`INSERT INTO ${ident(this.opts.database)}.${ident(TABLES.kafkaBatches.name)} (topic, partition, first_offset, last_offset)
-            VALUES (${param('String', topic)}, ${param('UInt32', partition)}, ${param('UInt64', plan.first.toString())}, ${param('UInt64', plan.last.toString())})`,
-      );
+      await recordPlannedRange(this.store, this.opts.database, { stream: topic, partition }, plan.first, plan.last);
       plan.replayUntil = plan.last; // from here on a retry is a replay of this exact range
     }
     if (plan.dead.length > 0) await this.#deadLetter(plan);
     // The recorded range, not the messages seen: tokens and the commit must match what the ledger says.
-    const range = `${plan.first}-${plan.replayUntil}`;
-    for (const [table, staged] of plan.staged) {
-      const settings = {
-        insert_deduplicate: 1,
-        insert_deduplication_token: `${topic}:${partition}:${range}:${table}`,
-        deduplicate_blocks_in_dependent_materialized_views: 1,
-      } as const;
-      // Partitions flush concurrently; the store runs as many of their inserts at once as it has insert slots.
-      this.metrics.batchSeconds.observe({ table }, await staged.insert(settings));
-      this.metrics.batchRows.observe({ table }, staged.rows);
-      this.metrics.written.inc({ table }, staged.rows);
-      if (plan.replayed) this.kmetrics.replayedRows.inc({ topic }, staged.rows);
-    }
+    // Partitions flush concurrently; the store runs as many of their inserts at once as it has insert slots.
+    const inserted = await plan.tables.insert({ stream: topic, partition }, plan.first, plan.replayUntil, this.metrics);
+    if (plan.replayed) for (const rows of inserted.values()) this.kmetrics.replayedRows.inc({ topic }, rows);
   }
 
   /**
