@@ -38,6 +38,8 @@ describe('types derived from the schemas', () => {
         errors: number;
         errorRate: number;
         latencyNano: { p50: number; p95: number; p99: number };
+        namespaces: string[];
+        environments: string[];
       }[];
     }>();
     expectTypeOf<TraceSummary>().toEqualTypeOf<{
@@ -61,7 +63,7 @@ describe('types derived from the schemas', () => {
   });
 
   it('a query type is the validated query string: defaulted parameters are present, the others optional', () => {
-    expectTypeOf<ServicesQuery>().toEqualTypeOf<{ start?: string; end?: string; service?: string; limit: number }>();
+    expectTypeOf<ServicesQuery>().toEqualTypeOf<{ start?: string; end?: string; namespace?: string; environment?: string; service?: string; limit: number }>();
     expectTypeOf<LogHistogramQuery['by']>().toEqualTypeOf<'severity' | undefined>();
     expectTypeOf<MetricSeriesQuery['name']>().toEqualTypeOf<string>();
     expectTypeOf<MetricSeriesQuery['groupBy']>().toEqualTypeOf<string[] | undefined>();

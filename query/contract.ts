@@ -20,7 +20,14 @@ import type {
   metricSeriesQuerystring,
   metricSeriesResponse,
 } from './schemas/metrics.ts';
-import type { servicesQuerystring, servicesResponse } from './schemas/services.ts';
+import type {
+  operationsQuerystring,
+  operationsResponse,
+  serviceSeriesQuerystring,
+  serviceSeriesResponse,
+  servicesQuerystring,
+  servicesResponse,
+} from './schemas/services.ts';
 import type { traceParams, traceQuerystring, traceResponse, traceSearchQuerystring, traceSearchResponse } from './schemas/traces.ts';
 
 /** Every 4xx and 503 answer: `{ error: { code, message } }`. */
@@ -30,6 +37,16 @@ export type ErrorResponse = FromSchema<typeof errorBody>;
 export type ServicesQuery = FromSchema<typeof servicesQuerystring>;
 export type ServicesResponse = FromSchema<typeof servicesResponse>;
 export type ServiceStats = ServicesResponse['services'][number];
+
+/** GET /api/v1/services/series */
+export type ServiceSeriesQuery = FromSchema<typeof serviceSeriesQuerystring>;
+export type ServiceSeriesResponse = FromSchema<typeof serviceSeriesResponse>;
+export type ServiceSeries = ServiceSeriesResponse['services'][number];
+
+/** GET /api/v1/services/operations */
+export type OperationsQuery = FromSchema<typeof operationsQuerystring>;
+export type OperationsResponse = FromSchema<typeof operationsResponse>;
+export type OperationStats = OperationsResponse['operations'][number];
 
 /** GET /api/v1/traces/{traceId} */
 export type TraceParams = FromSchema<typeof traceParams>;

@@ -8,7 +8,7 @@ import { logHistogramSql, logSearchSql } from './logs.ts';
 import { type MetricKind, metricKindSql, metricListSql } from './metrics/catalogue.ts';
 import { metricPointsSql } from './metrics/points.ts';
 import { type MetricQuery, metricSeriesSql } from './metrics/series.ts';
-import { servicesSql } from './services.ts';
+import { operationsSql, serviceSeriesSql, servicesSql } from './services.ts';
 import { traceByIdSql, traceSearchSql } from './traces.ts';
 
 const EVIL = "x'); DROP TABLE otel.otel_traces; --";
@@ -93,6 +93,13 @@ describe('log SQL', () => {
 describe('services SQL', () => {
   it('binds the service and the range length', () => {
     expect(rendered(servicesSql(DB, { range, service: EVIL, limit: 100 }))).toMatchSnapshot();
+  });
+
+  it('binds the namespace and environment filters of the table, its series and its operations', () => {
+    const f = { range, namespace: EVIL, environment: EVIL };
+    expect(rendered(servicesSql(DB, { ...f, limit: 100 }))).toMatchSnapshot();
+    expect(rendered(serviceSeriesSql(DB, { ...f, service: EVIL, stepMs: 60_000, limit: 100 }))).toMatchSnapshot();
+    expect(rendered(operationsSql(DB, { ...f, service: EVIL, limit: 20 }))).toMatchSnapshot();
   });
 });
 
