@@ -38,7 +38,7 @@ export interface WalWriterOptions {
   maxBackoffMs?: number;
   /**
    * Bytes read (and decoded) per turn of the event loop. Decoding is synchronous, a few µs per item: receivers
-   * answering in the same process must not wait behind a backlog's worth of it. @default 256 KiB
+   * answering in the same process must not wait behind a backlog's worth of it: about one request per turn. @default 64 KiB
    */
   readSliceBytes?: number;
 }
@@ -67,6 +67,7 @@ export class WalWriter {
   /** Whether the last read found nothing more that is durable. */
   #atEnd = false;
   #pumping = false;
+  #pumpScheduled = false;
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   readonly #stopping = new AbortController();
@@ -99,7 +100,10 @@ export class WalWriter {
       this.wmetrics.replays.inc();
       this.log.warn({ stream: this.#stream.stream, first, last }, 'replaying a planned batch');
     }
-    this.#unsubscribe = this.wal.onDurable(() => this.#pump());
+    // Later, not now: the log calls this right after resolving its appends, and the answers to those requests
+    // (promise continuations) must go out before this turn decodes them (measured: p50 16.7 ms with the decode
+    // first, against 3 ms syncs).
+    this.#unsubscribe = this.wal.onDurable(() => this.#pumpSoon());
     const tick = Math.max(10, Math.min(100, Math.floor(this.opts.maxAgeMs / 4)));
     this.#timer = setInterval(() => this.#pump(), tick);
     this.#timer.unref();
@@ -130,12 +134,21 @@ export class WalWriter {
     return this.#error === null ? undefined : `inserts into ClickHouse are failing: ${this.#error}`;
   }
 
+  #pumpSoon(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
   /** Reads what is durable into plans, handing off due plans, until the log is read or a due plan must wait. */
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      let budget = this.opts.readSliceBytes ?? 256 * 1024;
+      let budget = this.opts.readSliceBytes ?? 64 * 1024;
       for (;;) {
         const plan = this.#plan;
         if (plan && this.#due(plan)) {
@@ -144,7 +157,7 @@ export class WalWriter {
         }
         if (this.#stopping.signal.aborted) return;
         if (budget <= 0) {
-          setImmediate(() => this.#pump());
+          this.#pumpSoon();
           return;
         }
         const record = this.wal.readNext();
