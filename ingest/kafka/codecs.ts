@@ -39,11 +39,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync, unzipSync } from 'node:zlib';
-import { Zstd } from '@hpcc-js/wasm-zstd';
+import { createRequire } from 'node:module';
+import type { Zstd } from '@hpcc-js/wasm-zstd';
 // kafkajs is CommonJS and Node's ESM loader cannot see these exports by name.
 import kafkajs, { type KafkaMessage } from 'kafkajs';
-import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
-import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from 'snappy';
+import type * as Lz4 from 'lz4-napi';
+import type * as Snappy from 'snappy';
+
+// snappy, lz4 and zstd load on first use: a gateway producing gzip (the default) never maps them, which kept
+// ~17 MiB off its idle RSS. Native modules load synchronously (CommonJS); zstd's WebAssembly compiles
+// asynchronously, which its codec calls can wait for, since kafkajs awaits them.
+const require = createRequire(import.meta.url);
+let snappyLib: typeof Snappy | undefined;
+let lz4Lib: typeof Lz4 | undefined;
+const snappy = () => (snappyLib ??= require('snappy') as typeof Snappy);
+const lz4 = () => (lz4Lib ??= require('lz4-napi') as typeof Lz4);
+const snappyCompress = (b: Buffer) => snappy().compressSync(b);
+const snappyUncompress = (b: Buffer) => snappy().uncompressSync(b, { asBuffer: true }) as Buffer;
 
 /** What the gateway may produce with (`--kafka-compression`). */
 export const KAFKA_COMPRESSIONS = ['gzip', 'snappy', 'lz4', 'zstd', 'none'] as const;
@@ -100,7 +112,7 @@ export function snappyFramed(data: Buffer): Buffer {
 
 /** Kafka snappy in either form: snappy-java's framing (streams may be concatenated) or one raw block. */
 export function snappyDecode(data: Buffer): Buffer {
-  if (!isXerial(data)) return snappyUncompress(data, { asBuffer: true }) as Buffer;
+  if (!isXerial(data)) return snappyUncompress(data);
   const parts: Buffer[] = [];
   let at = 0;
   while (at < data.length) {
@@ -112,7 +124,7 @@ export function snappyDecode(data: Buffer): Buffer {
     const length = data.readUInt32BE(at);
     at += 4;
     if (at + length > data.length) throw new Error(`snappy-java framing: block of ${length} bytes runs past the end`);
-    parts.push(snappyUncompress(data.subarray(at, at + length), { asBuffer: true }) as Buffer);
+    parts.push(snappyUncompress(data.subarray(at, at + length)));
     at += length;
   }
   return Buffer.concat(parts);
@@ -384,12 +396,24 @@ export function guarded(codec: CodecName, decode: (compressed: Buffer) => Buffer
 
 // ---- installation -----------------------------------------------------------------------------------------
 
-/** The four codecs; zstd's module is loaded here (WebAssembly compiles asynchronously). */
-export async function createCodecs(): Promise<Record<CodecName, Codec>> {
-  const wasm = await Zstd.load();
-  const problem = zstdHeapProblem(wasm);
-  if (problem !== undefined) throw new Error(`@hpcc-js/wasm-zstd changed its module layout (${problem}); the zstd codec needs updating`);
-  const zstd = zstdCodec(wasm);
+let zstdLoaded: Promise<ReturnType<typeof zstdCodec>> | undefined;
+
+/**
+ * zstd's module, compiled once per process on first use. A module whose layout the codec does not know is an
+ * error of this process, not of the batch: it rejects (the consumer crashes, visibly) rather than dead-lettering.
+ */
+function loadZstd(): Promise<ReturnType<typeof zstdCodec>> {
+  zstdLoaded ??= import('@hpcc-js/wasm-zstd').then(async ({ Zstd: module }) => {
+    const wasm = await module.load();
+    const problem = zstdHeapProblem(wasm);
+    if (problem !== undefined) throw new Error(`@hpcc-js/wasm-zstd changed its module layout (${problem}); the zstd codec needs updating`);
+    return zstdCodec(wasm);
+  });
+  return zstdLoaded;
+}
+
+/** The four codecs; snappy, lz4 and zstd load their libraries on first use. */
+export function createCodecs(): Record<CodecName, Codec> {
   const make = (name: CodecName, compress: (b: Buffer) => Buffer, decompress: (b: Buffer) => Buffer): Codec => ({
     compress: (encoder) => Promise.resolve(compress(encoder.buffer)),
     decompress: guarded(name, decompress),
@@ -397,8 +421,11 @@ export async function createCodecs(): Promise<Record<CodecName, Codec>> {
   return {
     gzip: make('gzip', (b) => gzipSync(b, { level: 1 }), (b) => unzipSync(b)),
     snappy: make('snappy', snappyFramed, snappyDecode),
-    lz4: make('lz4', (b) => compressFrameSync(b), (b) => decompressFrameSync(b)),
-    zstd: make('zstd', zstd.compress, zstd.decompress),
+    lz4: make('lz4', (b) => lz4().compressFrameSync(b), (b) => lz4().decompressFrameSync(b)),
+    zstd: {
+      compress: async (encoder) => (await loadZstd()).compress(encoder.buffer),
+      decompress: async (compressed) => guarded('zstd', (await loadZstd()).decompress)(compressed),
+    },
   };
 }
 
@@ -406,7 +433,7 @@ let installed: Promise<void> | undefined;
 
 /** Installs the four codecs for every kafkajs client in this process (once; later calls share the first). */
 export function installCodecs(): Promise<void> {
-  installed ??= createCodecs().then((codecs) => {
+  installed ??= Promise.resolve(createCodecs()).then((codecs) => {
     const { CompressionCodecs, CompressionTypes } = kafkajs;
     CompressionCodecs[CompressionTypes.GZIP] = () => codecs.gzip;
     CompressionCodecs[CompressionTypes.Snappy] = () => codecs.snappy;
