@@ -12,6 +12,7 @@ const suites: [string, () => Promise<{ run: () => Promise<BenchResult[]> }>][] =
   ['ingest', () => import('./ingest.bench.ts')],
   ['kafka', () => import('./kafka.bench.ts')],
   ['gateway', () => import('./gateway.bench.ts')],
+  ['latency', () => import('./latency.bench.ts')],
   ['query', () => import('./query.bench.ts')],
 ];
 
