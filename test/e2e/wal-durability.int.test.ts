@@ -88,8 +88,9 @@ function emitter(provider: TracerProvider, service: string, rate: number) {
   let ctx = newTrace();
   const tick = () => {
     const due = Math.floor(((performance.now() - start) / 1000) * rate);
-    // After a stall, catch up at most a second's worth at once, as a real process would not emit more.
-    for (let n = Math.min(due - emitted, rate); n > 0; n--) {
+    // After a stall of this process (a GC pause, a busy core), catch up at twice the rate, not in one burst: a
+    // burst of its own making would overflow the SDK's queue whatever the server does.
+    for (let n = Math.min(due - emitted, Math.ceil(rate / 50)); n > 0; n--) {
       if (emitted > 0 && emitted % TRACE_SPANS === 0) ctx = newTrace();
       tracer.startSpan('work', { attributes: { seq: emitted, 'http.route': '/orders/:id' } }, ctx).end();
       emitted++;
