@@ -47,7 +47,7 @@ async function expectServesHealth(p: RunningProcess): Promise<void> {
 
 describe('each role through the plugin interface', () => {
   it.each([
-    ['writer (in-process)', [writerRole]],
+    ['writer (write-ahead log)', [writerRole]],
     ['writer and gateway', [writerRole, gatewayRole]],
     ['pipeline monitor', [pipelineMonitorRole]],
     ['query', [queryRole]],

@@ -211,7 +211,7 @@ export interface IngestBenchOptions {
   concurrency?: number;
   /** Runs, each on a fresh data dir; the median rate is reported. @default 5 */
   runs?: number;
-  /** What receives the requests and writes the rows. @default `crowsnest start` (all-in-one, in-process queue) */
+  /** What receives the requests and writes the rows. @default `crowsnest start` (all-in-one: the write-ahead log, its writer and the query API) */
   deploy?: (dataDir: string) => Promise<Deployment>;
 }
 
@@ -223,7 +223,7 @@ export interface Deployment {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** `crowsnest start` on `dataDir`: receivers, in-process queue, writer and query API in one process. */
+/** `crowsnest start` on `dataDir`: receivers, write-ahead log, its writer and the query API in one process. */
 export async function allInOne(dataDir: string): Promise<Deployment> {
   const proc = await spawnCrowsnest('start', ['--data-dir', dataDir], { http: await freePort(), otlpHttp: await freePort(), otlpGrpc: await freePort() });
   return { otlpUrl: proc.otlpUrl, apiUrl: proc.apiUrl, pids: [proc.child.pid!], stop: (signal) => proc.stop(signal) };
