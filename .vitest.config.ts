@@ -8,14 +8,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{ingest,query,agents,deploy,test}/**/*.test.ts'],
+          include: ['{ingest,query,agents,deploy,test,ui}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
         },
       },
       {
         test: {
           name: 'int',
-          include: ['{ingest,query,agents,deploy,test}/**/*.int.test.ts'],
+          include: ['{ingest,query,agents,deploy,test,ui}/**/*.int.test.ts'],
           exclude: ['node_modules/**'],
           fileParallelism: false,
           testTimeout: 120_000,
