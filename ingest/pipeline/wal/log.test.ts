@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,6 +178,22 @@ describe('write-ahead log', () => {
     const [r] = readAll(again);
     await again.commit(r!.next);
     expect(again.oldestPendingSeconds()).toBeUndefined();
+    await again.close();
+  });
+
+  it('is taken by one process at a time, and a lock left by a process that is gone is taken over', async () => {
+    const dir = tmp();
+    const wal = open(dir);
+    await wal.close();
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      writeFileSync(join(dir, 'lock'), `${sleeper.pid}\n`);
+      expect(() => open(dir)).toThrow(new RegExp(`in use by process ${sleeper.pid}`));
+    } finally {
+      sleeper.kill('SIGKILL');
+      await new Promise((r) => sleeper.once('exit', r));
+    }
+    const again = open(dir); // the owner is gone now
     await again.close();
   });
 

@@ -160,6 +160,7 @@ export class WriteAheadLog {
   static open(opts: WalOptions): WriteAheadLog {
     const { dir } = opts;
     mkdirSync(join(dir, 'dead'), { recursive: true });
+    lock(dir);
     const idPath = join(dir, 'wal-id');
     let id: string;
     if (existsSync(idPath)) id = readFileSync(idPath, 'utf8').trim();
@@ -358,6 +359,7 @@ export class WriteAheadLog {
     closeSync(this.#fd);
     if (this.#readFd) closeSync(this.#readFd.fd);
     this.#readFd = undefined;
+    unlinkSync(join(this.dir, 'lock'));
   }
 
   #roll(): Segment {
@@ -456,6 +458,38 @@ export class WriteAheadLog {
     writeFileSync(join(this.dir, 'dead', `${name}.txt`), `${reason}\nsegment ${segment.path}, bytes ${pos}…${pos + length}\n`);
     this.#opts.warn?.({ segment: segment.path, pos, bytes: length }, `write-ahead log: ${reason}; ${length} bytes moved to dead/`);
     this.#opts.onDeadLetter?.(length, reason);
+  }
+}
+
+/**
+ * Takes the log for this process: two writers appending to one log would interleave records. `lock` holds the
+ * owner's PID; a lock whose process is gone (a kill -9, a crash) is taken over. A PID reused by an unrelated
+ * process would keep the log locked until that process ends; the message names the PID and the file to check.
+ */
+function lock(dir: string): void {
+  const path = join(dir, 'lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      throw new Error(`write-ahead log ${dir} is in use by process ${owner} (another crowsnest on the same --data-dir?); if that process is not crowsnest, remove ${path}`);
+    }
+    unlinkSync(path); // stale: its owner is gone
+  }
+  throw new Error(`could not lock write-ahead log ${dir}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
