@@ -13,6 +13,7 @@ import { DataTable } from '../shared/table/DataTable.tsx';
 import { useTime } from '../shared/time/context.tsx';
 import { apiRange, relative } from '../shared/time/range.ts';
 import { carry, sort, text } from '../shared/url/state.ts';
+import { TextFilter } from '../shared/url/TextFilter.tsx';
 import { useUrlState } from '../shared/url/use-url-state.ts';
 import { SORT_COLUMNS, type ServiceRow, type SortColumn, choices, serviceRows } from './rows.ts';
 
@@ -136,11 +137,11 @@ export default function ServicesPage() {
         )}
       </div>
       <div className="filters" role="search">
-        <input
+        <TextFilter
           type="search"
           placeholder="Filter by name  ( / )"
           value={state.q}
-          onChange={(e) => setState({ q: e.target.value }, { replace: true })}
+          onValue={(q) => setState({ q }, { replace: true })}
           aria-label="Filter services by name"
           data-search
         />

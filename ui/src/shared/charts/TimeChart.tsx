@@ -81,7 +81,17 @@ export function TimeChart({ title, timestamps, series, format, height = 180 }: {
               isAnimationActive={false}
             />
             {series.map((s) => (
-              <Line key={s.key} dataKey={s.key} name={s.label} stroke={s.color} dot={false} isAnimationActive={false} strokeWidth={1.6} connectNulls={false} />
+              // Gaps stay gaps (no request is not zero latency); an isolated point would then be invisible, so sparse series get dots.
+              <Line
+                key={s.key}
+                dataKey={s.key}
+                name={s.label}
+                stroke={s.color}
+                dot={s.values.filter((v) => v !== null).length < 40 ? { r: 2, fill: s.color } : false}
+                isAnimationActive={false}
+                strokeWidth={1.6}
+                connectNulls={false}
+              />
             ))}
             {drag && drag.a !== drag.b && <ReferenceArea x1={Math.min(drag.a, drag.b)} x2={Math.max(drag.a, drag.b)} fill="var(--accent)" fillOpacity={0.15} />}
           </LineChart>

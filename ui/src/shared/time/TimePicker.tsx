@@ -35,7 +35,7 @@ export function TimePicker() {
   return (
     <div className="time-picker">
       <button type="button" className="btn" aria-haspopup="dialog" aria-expanded={open} onClick={openPanel} data-testid="time-range">
-        🕒 {describeRange(t.range)}
+        {describeRange(t.range)}
       </button>
       <button type="button" className="btn" title="Zoom out (twice the window)" aria-label="Zoom out" onClick={() => t.setRange(zoomOut(t.resolved, Date.now()))}>
         −
