@@ -7,22 +7,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER_START_TIMEOUT_MS, kubeSkipReason, startTestCluster, warnKubeSkipped, type TestCluster } from '../../test/support/kube.ts';
+import { describe, expect, it } from 'vitest';
+import { kubeSkipReason, useTestCluster } from '../../test/support/kube.ts';
 
-warnKubeSkipped();
 
 const dir = import.meta.dirname;
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  if (kubeSkipReason !== undefined) return;
-  cluster = await startTestCluster();
-}, CLUSTER_START_TIMEOUT_MS);
-
-afterAll(async () => {
-  await cluster?.destroy();
-}, 120_000);
+const cluster = useTestCluster();
 
 /** `kind/name` of every object the kustomization lists, as the API server will name them. */
 function shippedObjects(): { kind: string; name: string }[] {
@@ -38,8 +28,8 @@ function shippedObjects(): { kind: string; name: string }[] {
 describe.skipIf(kubeSkipReason !== undefined)('deploy/kubernetes against a real API server', () => {
   it('accepts every object of the kustomization with server-side dry run', async () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.yaml')).length).toBeGreaterThan(1);
-    await cluster.kubectl(['apply', '--server-side', '-f', join(dir, 'namespace.yaml')]);
-    const out = await cluster.kubectl(['apply', '--server-side', '--dry-run=server', '-k', dir, '-o', 'json']);
+    await cluster().kubectl(['apply', '--server-side', '-f', join(dir, 'namespace.yaml')]);
+    const out = await cluster().kubectl(['apply', '--server-side', '--dry-run=server', '-k', dir, '-o', 'json']);
     const applied = (JSON.parse(out) as { items: { kind: string; metadata: { name: string; namespace?: string } }[] }).items;
     const key = (o: { kind: string; name: string }) => `${o.kind}/${o.name}`;
     expect(applied.map((o) => key({ kind: o.kind, name: o.metadata.name })).sort()).toEqual(shippedObjects().map(key).sort());
@@ -47,7 +37,7 @@ describe.skipIf(kubeSkipReason !== undefined)('deploy/kubernetes against a real 
   });
 
   it('rejects what the check is for: an unknown apiVersion and an unknown field', async () => {
-    const run = (manifest: string) => cluster.sh(['kubectl', 'apply', '--server-side', '--dry-run=server', '-f', '-'], manifest);
+    const run = (manifest: string) => cluster().sh(['kubectl', 'apply', '--server-side', '--dry-run=server', '-f', '-'], manifest);
     const oldPdb = await run('apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: { name: x, namespace: crowsnest }\nspec: { minAvailable: 1, selector: { matchLabels: { a: b } } }\n');
     expect(oldPdb.code).not.toBe(0);
     expect(oldPdb.stderr).toMatch(/no matches for kind "PodDisruptionBudget" in version "policy\/v1beta1"/);

@@ -3,35 +3,25 @@ import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { ApiregistrationV1Api, CustomObjectsApi, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/support/eventually.ts';
 import { freePort } from '../../test/support/kafka.ts';
-import { CLUSTER_START_TIMEOUT_MS, kubeSkipReason, startTestCluster, warnKubeSkipped, type TestCluster } from '../../test/support/kube.ts';
+import { kubeSkipReason, useTestCluster } from '../../test/support/kube.ts';
 import { clusterCa, exposeHostProcess } from './kube.ts';
 
 // The real scheduler, controllers and aggregation layer of a cluster started by deploy/local/kube.sh, with kwok
 // playing the kubelets of 3 fake nodes in 3 zones.
-warnKubeSkipped();
 
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  if (kubeSkipReason !== undefined) return;
-  cluster = await startTestCluster();
-}, CLUSTER_START_TIMEOUT_MS);
-
-afterAll(async () => {
-  await cluster?.destroy();
-}, 120_000);
+const cluster = useTestCluster();
 
 const ZONE = 'topology.kubernetes.io/zone';
 const ready = (p: V1Pod) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 describe.skipIf(kubeSkipReason !== undefined)('local Kubernetes cluster (deploy/local/kube.sh)', () => {
   it('spreads a Deployment one pod per zone, evicts pods from a NoExecute node, and records the events', async () => {
-    const namespace = await cluster.namespace('spread');
+    const namespace = await cluster().namespace('spread');
     const labels = { app: 'web' };
-    await cluster.apps.createNamespacedDeployment({
+    await cluster().apps.createNamespacedDeployment({
       namespace,
       body: {
         metadata: { name: 'web' },
@@ -48,12 +38,12 @@ describe.skipIf(kubeSkipReason !== undefined)('local Kubernetes cluster (deploy/
         },
       },
     });
-    const nodes = (await cluster.core.listNode()).items;
+    const nodes = (await cluster().core.listNode()).items;
     const zoneOf = new Map(nodes.map((n) => [n.metadata!.name!, n.metadata!.labels![ZONE]!]));
     expect([...zoneOf.values()].sort()).toEqual(['zone-a', 'zone-b', 'zone-c']);
 
     const placed = await eventually(async () => {
-      const pods = (await cluster.core.listNamespacedPod({ namespace })).items;
+      const pods = (await cluster().core.listNamespacedPod({ namespace })).items;
       expect(pods).toHaveLength(3);
       for (const p of pods) expect(ready(p), `${p.metadata?.name} ${p.status?.phase}`).toBe(true);
       return pods;
@@ -65,9 +55,9 @@ describe.skipIf(kubeSkipReason !== undefined)('local Kubernetes cluster (deploy/
     // Ignore) leaves it nowhere to go: Pending, Unschedulable.
     const victim = placed[0]!;
     const tainted = victim.spec!.nodeName!;
-    await cluster.kubectl(['taint', 'node', tainted, 'crowsnest.test/drain=true:NoExecute']);
+    await cluster().kubectl(['taint', 'node', tainted, 'crowsnest.test/drain=true:NoExecute']);
     const after = await eventually(async () => {
-      const pods = (await cluster.core.listNamespacedPod({ namespace })).items;
+      const pods = (await cluster().core.listNamespacedPod({ namespace })).items;
       expect(pods.map((p) => p.metadata!.name)).not.toContain(victim.metadata!.name);
       expect(pods).toHaveLength(3);
       const pending = pods.filter((p) => p.status?.phase === 'Pending');
@@ -79,7 +69,7 @@ describe.skipIf(kubeSkipReason !== undefined)('local Kubernetes cluster (deploy/
     expect(after.filter(ready)).toHaveLength(2);
 
     const events = await eventually(async () => {
-      const list: CoreV1Event[] = (await cluster.core.listNamespacedEvent({ namespace })).items;
+      const list: CoreV1Event[] = (await cluster().core.listNamespacedEvent({ namespace })).items;
       const seen = new Set(list.map((e) => `${e.reportingComponent || e.source?.component}/${e.reason}`));
       for (const want of [
         'deployment-controller/ScalingReplicaSet',
@@ -94,7 +84,7 @@ describe.skipIf(kubeSkipReason !== undefined)('local Kubernetes cluster (deploy/
     }, 30_000);
     const failed = events.find((e) => e.reason === 'FailedScheduling');
     expect(failed?.message).toMatch(/untolerated taint|topology spread/);
-    await cluster.kubectl(['taint', 'node', tainted, 'crowsnest.test/drain-']);
+    await cluster().kubectl(['taint', 'node', tainted, 'crowsnest.test/drain-']);
   });
 
   describe('an aggregated API served by a process on this machine', () => {
@@ -104,15 +94,15 @@ describe.skipIf(kubeSkipReason !== undefined)('local Kubernetes cluster (deploy/
     });
 
     it('is reached through the API server with the client library, authenticated by the front-proxy certificate', async () => {
-      const namespace = await cluster.namespace('aggregated');
+      const namespace = await cluster().namespace('aggregated');
       const port = await freePort();
       const exposed = await exposeHostProcess({
-        kubeConfig: cluster.kc,
+        kubeConfig: cluster().kc,
         namespace,
         service: 'greeter',
         port,
-        ca: clusterCa(cluster.dataDir),
-        outDir: join(cluster.dataDir, 'expose', namespace, 'greeter'),
+        ca: clusterCa(cluster().dataDir),
+        outDir: join(cluster().dataDir, 'expose', namespace, 'greeter'),
       });
       expect(exposed.host).toBe(`greeter.${namespace}.svc`);
 
@@ -124,7 +114,7 @@ describe.skipIf(kubeSkipReason !== undefined)('local Kubernetes cluster (deploy/
         {
           cert: readFileSync(exposed.certPath),
           key: readFileSync(exposed.keyPath),
-          ca: readFileSync(join(cluster.dataDir, 'pki', 'front-proxy-ca.crt')),
+          ca: readFileSync(join(cluster().dataDir, 'pki', 'front-proxy-ca.crt')),
           requestCert: true,
           rejectUnauthorized: false,
         },
@@ -165,7 +155,7 @@ describe.skipIf(kubeSkipReason !== undefined)('local Kubernetes cluster (deploy/
       );
       await new Promise<void>((done) => server!.listen(port, '127.0.0.1', done));
 
-      const registration = cluster.kc.makeApiClient(ApiregistrationV1Api);
+      const registration = cluster().kc.makeApiClient(ApiregistrationV1Api);
       await registration.createAPIService({
         body: {
           metadata: { name: `v1.${group}` },
@@ -177,7 +167,7 @@ describe.skipIf(kubeSkipReason !== undefined)('local Kubernetes cluster (deploy/
         expect(status?.conditions?.find((c) => c.type === 'Available')).toMatchObject({ status: 'True' });
       }, 60_000);
 
-      const custom = cluster.kc.makeApiClient(CustomObjectsApi);
+      const custom = cluster().kc.makeApiClient(CustomObjectsApi);
       const greeting = await custom.getNamespacedCustomObject({ group, version: 'v1', namespace, plural: 'greetings', name: 'world' });
       expect(greeting).toMatchObject({ kind: 'Greeting', metadata: { name: 'world', namespace }, message: 'hello crowsnest-admin' });
       expect(seen).toContain(`/apis/${group}/v1/namespaces/${namespace}/greetings/world`);

@@ -21,6 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { afterAll, beforeAll } from 'vitest';
 import { eventually } from './eventually.ts';
 import { freePort } from './kafka.ts';
 
@@ -151,5 +152,25 @@ export async function startTestCluster(options: ClusterOptions = {}): Promise<Te
       await sh(['stop']);
       rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * One cluster for the calling test file: started before its tests (unless Kubernetes tests are skipped, which
+ * this says why), destroyed after them. Returns the cluster's getter, for use inside tests.
+ */
+export function useTestCluster(options: ClusterOptions = {}): () => TestCluster {
+  warnKubeSkipped();
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    if (kubeSkipReason !== undefined) return;
+    cluster = await startTestCluster(options);
+  }, CLUSTER_START_TIMEOUT_MS);
+  afterAll(async () => {
+    await cluster?.destroy();
+  }, 120_000);
+  return () => {
+    if (!cluster) throw new Error('the test cluster is not running (started in beforeAll)');
+    return cluster;
   };
 }
