@@ -24,11 +24,13 @@ const API_ROUTES = [
   '/api/v1/metrics/query',
   '/api/v1/metrics/points',
   '/api/v1/services',
+  '/api/v1/services/series',
+  '/api/v1/services/operations',
 ];
 
 describe('bearer-token auth', () => {
   it('answers 401 without a token or with a wrong one, on every API route', async () => {
-    for (const url of ['/api/v1/traces', '/api/v1/logs', '/api/v1/logs/histogram', '/api/v1/metrics', '/api/v1/metrics/query?name=x', '/api/v1/metrics/points?name=x', '/api/v1/services', `/api/v1/traces/${'a'.repeat(32)}`]) {
+    for (const url of ['/api/v1/traces', '/api/v1/logs', '/api/v1/logs/histogram', '/api/v1/metrics', '/api/v1/metrics/query?name=x', '/api/v1/metrics/points?name=x', '/api/v1/services', '/api/v1/services/series', '/api/v1/services/operations?service=x', `/api/v1/traces/${'a'.repeat(32)}`]) {
       for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }]) {
         const r = await h.app.inject({ url, headers });
         expect(r.statusCode, `${url} ${JSON.stringify(headers)}`).toBe(401);
