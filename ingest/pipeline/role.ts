@@ -46,6 +46,7 @@ export const writerRole = defineRole({
         wmetrics.syncRecords.observe(records);
       },
       onDeadLetter: () => wmetrics.deadLettered.inc({ reason: 'corrupt' }),
+      onRetryRecognized: () => wmetrics.retriesRecognized.inc(),
       warn: (fields, msg) => log.warn(fields, msg),
     });
     const writer = new WalWriter(wal, store, { database: config.clickhouseDatabase, codecs, maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs }, ctx.metrics, wmetrics, log);

@@ -145,7 +145,7 @@ describe('write-ahead log', () => {
 
   it('starts new segments as they fill and deletes those wholly committed', async () => {
     const dir = tmp();
-    const wal = open(dir, { segmentBytes: 100 });
+    const wal = open(dir, { segmentBytes: 100, retryWindowMs: 0 });
     for (let i = 0; i < 10; i++) await append(wal, `record-${i}-${'p'.repeat(30)}`);
     expect(segmentFiles(dir).length).toBeGreaterThan(3);
     const records = readAll(wal);
@@ -160,7 +160,7 @@ describe('write-ahead log', () => {
     expect(segmentFiles(dir)).toHaveLength(1);
     await wal.close();
 
-    const again = open(dir, { segmentBytes: 100 });
+    const again = open(dir, { segmentBytes: 100, retryWindowMs: 0 });
     expect(readAll(again)).toEqual([]);
     await append(again, 'after');
     expect(readAll(again).map((r) => r.offset)).toEqual([10]);
@@ -195,6 +195,46 @@ describe('write-ahead log', () => {
     }
     const again = open(dir); // the owner is gone now
     await again.close();
+  });
+
+  it('answers a retried request (the same signal and bytes) without a second record, also after a restart', async () => {
+    const dir = tmp();
+    const recognized: number[] = [];
+    const wal = open(dir, { onRetryRecognized: () => recognized.push(1) });
+    await append(wal, 'request-1');
+    const again = wal.tryAppend('traces', Buffer.from('request-1'));
+    expect(again).toMatchObject({ ok: true, retry: true });
+    if (again.ok) await again.durable;
+    await append(wal, 'request-1', 'logs'); // another signal is another request
+    const records = readAll(wal);
+    expect(records.map((r) => [r.offset, r.signal])).toEqual([
+      [0, 'traces'],
+      [1, 'logs'],
+    ]);
+    await wal.commit(records[1]!.next);
+    await wal.close();
+    // The first copy is durable and even committed: a restart still knows it from the kept segment.
+    const reopened = open(dir, { onRetryRecognized: () => recognized.push(1) });
+    expect(reopened.tryAppend('traces', Buffer.from('request-1'))).toMatchObject({ ok: true, retry: true });
+    expect(readAll(reopened)).toEqual([]);
+    expect(recognized).toHaveLength(2);
+    await reopened.close();
+  });
+
+  it('treats the same bytes after the retry window as a new request, and keeps committed segments for the window', async () => {
+    const dir = tmp();
+    const wal = open(dir, { segmentBytes: 100, retryWindowMs: 300 });
+    for (let i = 0; i < 4; i++) await append(wal, `request-${i}-${'p'.repeat(60)}`);
+    const records = readAll(wal);
+    await wal.commit(records[3]!.next);
+    expect(segmentFiles(dir).length).toBeGreaterThan(1); // committed, but inside the window
+    await new Promise((r) => setTimeout(r, 400));
+    await append(wal, `request-0-${'p'.repeat(60)}`); // past the window: a new record
+    const late = readAll(wal);
+    expect(late.map((r) => r.offset)).toEqual([4]);
+    await wal.commit(late[0]!.next);
+    expect(segmentFiles(dir)).toHaveLength(1); // the committed ones are out of the window now
+    await wal.close();
   });
 
   it('refuses appends once closing, and advanceTo skips offsets for what comes next', async () => {

@@ -26,12 +26,19 @@
  * and that request fails (503). A failed fsync leaves the page cache's state unknown (PostgreSQL's "fsyncgate"):
  * the log stops taking records and says so (`failed`), and a restart recovers from what is on disk.
  *
+ * Retries. OTLP exporters retry a request that got no answer (connection reset, refused, timed out) with the same
+ * bytes, and OTLP has no idempotency key: a request that was durable here when the process died, unanswered, comes
+ * back after the restart. The log remembers each request's SHA-256 (with its signal) for `retryWindowMs` and
+ * answers the same bytes again once the first copy is durable, without a second record. Segments are kept that
+ * long after they are committed, so a restart rebuilds what it remembers from them. Two distinct requests with the
+ * same bytes cannot come from an SDK (span ids are random, points and records carry their times).
+ *
  * Recovery (`open`): the newest segment is scanned; a torn tail (a record cut short by a crash: never acknowledged,
  * since its sync never completed) is truncated. A record that fails its CRC with valid records after it is
  * corruption of acknowledged data: the reader skips to the next valid record (resync) and keeps the skipped bytes
  * in `dead/`, counted, never silently.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -80,7 +87,7 @@ export interface WalRecord {
 
 export type AppendResult =
   /** Resolves once the record is durable; rejects if the sync failed (the record may or may not survive). */
-  | { ok: true; durable: Promise<void> }
+  | { ok: true; durable: Promise<void>; /** The same bytes were appended within the retry window: no new record. */ retry?: true }
   | { ok: false; reason: 'full' | 'failed' | 'closed'; message: string };
 
 export interface WalOptions {
@@ -91,6 +98,14 @@ export interface WalOptions {
   segmentBytes?: number;
   /** Called with each sync's duration in seconds and the records it made durable. */
   onSync?: (seconds: number, records: number) => void;
+  /**
+   * How long an appended request is remembered by its bytes: the same bytes again within this time are a client's
+   * retry (see the module doc) and are answered without a second record. Segments are kept at least this long.
+   * @default 120000
+   */
+  retryWindowMs?: number;
+  /** Called for each request recognized as a retry of one already in the log. */
+  onRetryRecognized?: () => void;
   /** Called when bytes are moved to `dead/`, with why. */
   onDeadLetter?: (bytes: number, reason: string) => void;
   /** Warnings: a torn tail cut, a resync. */
@@ -115,7 +130,7 @@ const segmentName = (base: number) => `${String(base).padStart(20, '0')}.wal`;
 export class WriteAheadLog {
   readonly id: string;
   readonly dir: string;
-  readonly #opts: Required<Pick<WalOptions, 'maxBytes' | 'segmentBytes'>> & WalOptions;
+  readonly #opts: Required<Pick<WalOptions, 'maxBytes' | 'segmentBytes' | 'retryWindowMs'>> & WalOptions;
   readonly #segments: Segment[];
   /** The newest segment's fd, for appends. */
   #fd: number;
@@ -136,12 +151,14 @@ export class WriteAheadLog {
   #failed: string | undefined;
   #closed = false;
   readonly #listeners = new Set<() => void>();
+  /** Recent requests by hash, oldest first (a Map keeps insertion order): their offset and when they came. */
+  readonly #recent = new Map<string, { offset: number; at: number }>();
   /** The reader's cursor and its open segment. */
   #cursor: WalPosition;
   #readFd: { segment: number; fd: number } | undefined;
 
   private constructor(opts: WalOptions, id: string, segments: Segment[], checkpoint: WalPosition, next: number) {
-    this.#opts = { segmentBytes: 64 * 1024 * 1024, ...opts };
+    this.#opts = { segmentBytes: 64 * 1024 * 1024, retryWindowMs: 120_000, ...opts };
     this.dir = opts.dir;
     this.id = id;
     this.#segments = segments;
@@ -153,6 +170,7 @@ export class WriteAheadLog {
     this.#durable = { ...this.#written };
     this.#cursor = { ...checkpoint };
     this.#recount();
+    this.#rememberFromDisk();
   }
 
   /** Opens (or creates) the log in `opts.dir`, recovering what a crash left: see the module doc. */
@@ -230,13 +248,20 @@ export class WriteAheadLog {
   tryAppend(signal: Signal, payload: Uint8Array): AppendResult {
     if (this.#closed) return { ok: false, reason: 'closed', message: 'shutting down' };
     if (this.#failed) return { ok: false, reason: 'failed', message: this.#failed };
+    const now = Date.now();
+    const hash = requestHash(signal, payload);
+    this.#forget(now);
+    const seen = this.#recent.get(hash);
+    if (seen) {
+      this.#opts.onRetryRecognized?.();
+      return { ok: true, durable: this.#durableAt(seen.offset), retry: true };
+    }
     const size = HEADER_BYTES + payload.byteLength;
     // A single record larger than the bound is still taken when nothing is pending, or it could never be.
     if (this.#pendingBytes > 0 && this.#pendingBytes + size > this.#opts.maxBytes) return { ok: false, reason: 'full', message: 'write-ahead log is full' };
     let segment = this.#segments.at(-1)!;
     if (segment.size > 0 && segment.size + size > this.#opts.segmentBytes) segment = this.#roll();
     const offset = this.#next;
-    const now = Date.now();
     const header = encodeHeader(offset, now, signal, payload);
     try {
       let written = writevSync(this.#fd, [header, payload], segment.size);
@@ -259,7 +284,8 @@ export class WriteAheadLog {
     this.#written = { offset: this.#next, segment: segment.base, pos: segment.size };
     this.#pendingBytes += size;
     this.#oldestPendingAt ??= now;
-    const durable = new Promise<void>((resolve, reject) => this.#waiters.push({ offset, resolve, reject }));
+    this.#recent.set(hash, { offset, at: now });
+    const durable = this.#durableAt(offset);
     if (!this.#syncing) {
       this.#syncing = true;
       // Requests that arrive in this turn of the event loop share the sync.
@@ -338,7 +364,9 @@ export class WriteAheadLog {
     // Off the event loop: two fsyncs under ClickHouse's write load took tens of ms, and every request in flight waited.
     await writeDurablyAsync(this.dir, 'checkpoint', JSON.stringify(p) + '\n');
     this.#checkpoint = { ...p };
-    while (this.#segments.length > 1 && this.#segments[0]!.base < p.segment) {
+    // Committed segments stay for the retry window: a restart remembers recent requests from them.
+    const keepSince = Date.now() - this.#opts.retryWindowMs;
+    while (this.#segments.length > 1 && this.#segments[0]!.base < p.segment && statSync(this.#segments[0]!.path).mtimeMs < keepSince) {
       const old = this.#segments.shift()!;
       if (this.#readFd?.segment === old.base) {
         closeSync(this.#readFd.fd);
@@ -405,6 +433,43 @@ export class WriteAheadLog {
       }
     } finally {
       this.#syncing = false;
+    }
+  }
+
+  /** Resolves once the record at `offset` is durable (at once if it is). Waiters stay in offset order. */
+  #durableAt(offset: number): Promise<void> {
+    if (offset < this.#durable.offset) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let i = this.#waiters.length;
+      while (i > 0 && this.#waiters[i - 1]!.offset > offset) i--;
+      this.#waiters.splice(i, 0, { offset, resolve, reject });
+    });
+  }
+
+  /** Drops what is older than the retry window (the oldest come first). */
+  #forget(now: number): void {
+    const since = now - this.#opts.retryWindowMs;
+    for (const [hash, r] of this.#recent) {
+      if (r.at >= since) break;
+      this.#recent.delete(hash);
+    }
+  }
+
+  /** Remembers the requests of the retry window from the segments on disk (at open). */
+  #rememberFromDisk(): void {
+    const since = Date.now() - this.#opts.retryWindowMs;
+    for (const segment of this.#segments) {
+      const fd = openSync(segment.path, 'r');
+      try {
+        for (let pos = 0; pos < segment.size; ) {
+          const r = readRecord(fd, pos, segment.size);
+          if (!r) break; // corrupt: the reader deals with it; nothing further here is remembered
+          if (r.header.appendedAt >= since) this.#recent.set(requestHash(r.header.signal, r.payload), { offset: r.header.offset, at: r.header.appendedAt });
+          pos += HEADER_BYTES + r.header.payloadBytes;
+        }
+      } finally {
+        closeSync(fd);
+      }
     }
   }
 
@@ -490,6 +555,11 @@ function alive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** What recognizes a retried request: its signal and bytes. */
+function requestHash(signal: Signal, payload: Uint8Array): string {
+  return createHash('sha256').update(signal).update(payload).digest('base64');
 }
 
 /** Writes `name` in `dir` atomically and durably: aside, fsynced, renamed over, directory fsynced. */

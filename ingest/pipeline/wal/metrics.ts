@@ -22,6 +22,8 @@ export interface WalMetrics {
   replays: Counter;
   replayedRows: Counter;
   deadLettered: Counter<'reason'>;
+  /** Requests recognized as a client's retry of one already in the log (answered without a second record). */
+  retriesRecognized: Counter;
 }
 
 /** What the gauges read at each scrape. */
@@ -76,6 +78,11 @@ export function createWalMetrics(platform: PlatformMetrics, source: WalGaugeSour
       registers,
     }),
     replayedRows: new Counter({ name: 'crowsnest_wal_replayed_rows_total', help: 'Rows of replayed plans (ClickHouse drops the blocks that had landed).', registers }),
+    retriesRecognized: new Counter({
+      name: 'crowsnest_wal_retries_recognized_total',
+      help: 'Requests whose bytes were already in the write-ahead log (a client retrying after an unanswered attempt): answered, not stored twice.',
+      registers,
+    }),
     deadLettered: new Counter({
       name: 'crowsnest_wal_dead_lettered_total',
       help: 'Write-ahead log records or bytes moved to its dead/ directory: corrupt (CRC) or undecodable.',

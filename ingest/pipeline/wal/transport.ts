@@ -37,8 +37,10 @@ export class WalTransport implements Transport {
       // Reasons reach clients: the disk's error stays in the log line above.
       return { ok: false, retryable: true, reason: appended.reason === 'closed' ? 'shutting down' : 'storage unavailable', retryAfterSeconds: 5 };
     }
-    this.wmetrics.appended.inc({ signal: env.signal });
-    this.wmetrics.appendedBytes.inc({ signal: env.signal }, payload.byteLength);
+    if (!appended.retry) {
+      this.wmetrics.appended.inc({ signal: env.signal });
+      this.wmetrics.appendedBytes.inc({ signal: env.signal }, payload.byteLength);
+    }
     this.metrics.queueBytes.set(this.wal.pendingBytes);
     this.metrics.queueDepth.set(Math.max(0, this.wal.appendedOffset - this.wal.checkpoint.offset));
     this.#inFlight.add(appended.durable);
