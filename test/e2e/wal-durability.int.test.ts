@@ -76,6 +76,17 @@ function countDrops(ledger: Ledger): void {
   diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
 }
 
+/** An application's SDK as shipped: a BatchSpanProcessor with its defaults, exporting to `otlpPort`, watched. */
+function application(service: string, otlpPort: number): { ledger: Ledger; provider: TracerProvider } {
+  const ledger = new Ledger();
+  countDrops(ledger);
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': service }),
+    spanProcessors: [new BatchSpanProcessor({ exporter: watchedExporter(`http://127.0.0.1:${otlpPort}/v1/traces`, ledger) })],
+  });
+  return { ledger, provider };
+}
+
 /** Emits `rate` spans/s, paced by the clock, in traces of TRACE_SPANS spans; resolves with the trace ids used. */
 function emitter(provider: TracerProvider, service: string, rate: number) {
   const tracer = provider.getTracer(service);
@@ -146,12 +157,7 @@ describe('write-ahead log, as an SDK exporter meets it', () => {
     dirs.push(dataDir);
     const otlp = await freePort();
     const server = await platform(dataDir, await freePort(), otlp);
-    const ledger = new Ledger();
-    countDrops(ledger);
-    const provider = new TracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'steady-10k' }),
-      spanProcessors: [new BatchSpanProcessor({ exporter: watchedExporter(`http://127.0.0.1:${otlp}/v1/traces`, ledger) })],
-    });
+    const { ledger, provider } = application('steady-10k', otlp);
     const load = emitter(provider, 'steady-10k', 10_000);
     await new Promise((r) => setTimeout(r, 30_000));
     load.stop();
@@ -180,12 +186,7 @@ describe('write-ahead log, as an SDK exporter meets it', () => {
     dirs.push(dataDir);
     const [http, otlp] = [await freePort(), await freePort()];
     const first = await platform(dataDir, http, otlp);
-    const ledger = new Ledger();
-    countDrops(ledger);
-    const provider = new TracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'killed' }),
-      spanProcessors: [new BatchSpanProcessor({ exporter: watchedExporter(`http://127.0.0.1:${otlp}/v1/traces`, ledger) })],
-    });
+    const { ledger, provider } = application('killed', otlp);
     const load = emitter(provider, 'killed', 5000);
     await new Promise((r) => setTimeout(r, 4000));
     const ackedBeforeKill = ledger.acked.size;
