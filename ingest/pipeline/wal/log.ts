@@ -222,6 +222,11 @@ export class WriteAheadLog {
     return { ...this.#checkpoint };
   }
 
+  /** Records appended and not yet committed (offsets skipped by `advanceTo` count until the checkpoint passes them). */
+  get pendingRecords(): number {
+    return Math.max(0, this.#next - this.#checkpoint.offset);
+  }
+
   get pendingBytes(): number {
     return this.#pendingBytes;
   }
@@ -510,7 +515,15 @@ export class WriteAheadLog {
     const segment = this.#segments.find((s) => s.base === this.#checkpoint.segment && this.#checkpoint.pos < s.size) ?? this.#segments.find((s) => s.base > this.#checkpoint.segment && s.size > 0);
     if (!segment) return;
     const pos = segment.base === this.#checkpoint.segment ? this.#checkpoint.pos : 0;
-    const header = readHeaderAt(this.#readFdFor(segment), pos);
+    // Its own fd: the reader's stays on the segment the reader is in (a commit used to move it back, and the
+    // next read reopened it).
+    const fd = openSync(segment.path, 'r');
+    let header: RecordHeader | undefined;
+    try {
+      header = readHeaderAt(fd, pos);
+    } finally {
+      closeSync(fd);
+    }
     this.#oldestPendingAt = header?.appendedAt ?? this.#oldestPendingAt ?? Date.now();
   }
 

@@ -42,7 +42,7 @@ export class WalTransport implements Transport {
       this.wmetrics.appendedBytes.inc({ signal: env.signal }, payload.byteLength);
     }
     this.metrics.queueBytes.set(this.wal.pendingBytes);
-    this.metrics.queueDepth.set(Math.max(0, this.wal.appendedOffset - this.wal.checkpoint.offset));
+    this.metrics.queueDepth.set(this.wal.pendingRecords);
     this.#inFlight.add(appended.durable);
     try {
       await appended.durable;

@@ -111,14 +111,12 @@ export class WalWriter {
   }
 
   status(): WalPipelineStatus {
-    const checkpoint = this.wal.checkpoint.offset;
-    const appended = this.wal.appendedOffset;
     const oldest = this.wal.oldestPendingSeconds();
     return {
       transport: 'wal',
-      appendedOffset: String(appended),
-      insertedOffset: String(checkpoint),
-      pendingRecords: Math.max(0, appended - checkpoint),
+      appendedOffset: String(this.wal.appendedOffset),
+      insertedOffset: String(this.wal.checkpoint.offset),
+      pendingRecords: this.wal.pendingRecords,
       pendingBytes: this.wal.pendingBytes,
       maxBytes: this.wal.maxBytes,
       segments: this.wal.segmentCount,
@@ -250,7 +248,7 @@ export class WalWriter {
       this.#error = null;
       await this.wal.commit(plan.end);
       this.metrics.queueBytes.set(this.wal.pendingBytes);
-      this.metrics.queueDepth.set(Math.max(0, this.wal.appendedOffset - this.wal.checkpoint.offset));
+      this.metrics.queueDepth.set(this.wal.pendingRecords);
     } finally {
       await plan.tables.discard();
     }
