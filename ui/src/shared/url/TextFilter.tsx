@@ -2,18 +2,18 @@
  * A text box whose value lives in the URL. The box keeps its own draft: a router update lands a moment after the
  * keystroke, and an input controlled by the URL alone dropped characters typed faster than that (found by the
  * browser test typing "cart" and getting "ct"). The URL still follows every keystroke (replacing the entry), and
- * a URL change from elsewhere (back/forward) replaces the draft.
+ * a URL change from elsewhere (back/forward) replaces the draft. Which URL values are our own, late, is told by
+ * `Echoes`: comparing with the last value written alone took "c" arriving after "ca" was typed for an outside change
+ * and reset the draft ("cart" became "cat" in CI).
  */
 import { type InputHTMLAttributes, useEffect, useRef, useState } from 'react';
+import { Echoes } from './echoes.ts';
 
 export function TextFilter({ value, onValue, ...rest }: { value: string; onValue: (v: string) => void } & Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'onChange'>) {
   const [draft, setDraft] = useState(value);
-  const written = useRef(value);
+  const echoes = useRef(new Echoes());
   useEffect(() => {
-    if (value !== written.current) {
-      written.current = value;
-      setDraft(value);
-    }
+    if (!echoes.current.seen(value)) setDraft(value);
   }, [value]);
   return (
     <input
@@ -21,7 +21,7 @@ export function TextFilter({ value, onValue, ...rest }: { value: string; onValue
       value={draft}
       onChange={(e) => {
         setDraft(e.target.value);
-        written.current = e.target.value;
+        echoes.current.wrote(e.target.value);
         onValue(e.target.value);
       }}
     />
