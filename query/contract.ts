@@ -28,7 +28,15 @@ import type {
   servicesQuerystring,
   servicesResponse,
 } from './schemas/services.ts';
-import type { traceParams, traceQuerystring, traceResponse, traceSearchQuerystring, traceSearchResponse } from './schemas/traces.ts';
+import type {
+  traceParams,
+  traceQuerystring,
+  traceResponse,
+  traceScatterQuerystring,
+  traceScatterResponse,
+  traceSearchQuerystring,
+  traceSearchResponse,
+} from './schemas/traces.ts';
 
 /** Every 4xx and 503 answer: `{ error: { code, message } }`. */
 export type ErrorResponse = FromSchema<typeof errorBody>;
@@ -70,6 +78,11 @@ export type LogHistogramResponse = FromSchema<typeof logHistogramResponse>;
 export type LogBucket = LogHistogramResponse['buckets'][number];
 
 /** GET /api/v1/metrics (the catalogue) */
+/** GET /api/v1/traces/scatter */
+export type TraceScatterQuery = FromSchema<typeof traceScatterQuerystring>;
+export type TraceScatterResponse = FromSchema<typeof traceScatterResponse>;
+export type ScatterPoint = TraceScatterResponse['points'][number];
+
 export type MetricCatalogQuery = FromSchema<typeof metricCatalogQuerystring>;
 export type MetricCatalogResponse = FromSchema<typeof metricCatalogResponse>;
 export type MetricInfo = MetricCatalogResponse['metrics'][number];

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '#core/log.ts';
+import { createMetrics } from '#core/metrics.ts';
 import type { SpanRow } from '#otlp/rows.ts';
-import type { ErrorResponse, Span, TraceResponse, TraceSearchResponse, TraceSummary } from '../contract.ts';
+import { buildQueryApp } from '../app.ts';
+import type { ErrorResponse, Span, TraceResponse, TraceScatterResponse, TraceSearchResponse, TraceSummary } from '../contract.ts';
 import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
 
 const T0 = 1_700_000_000_000; // 2023-11-14T22:13:20Z
@@ -265,6 +268,133 @@ describe('GET /api/v1/traces', () => {
       const r = await h.get<ErrorResponse>(`/api/v1/traces?${q}`);
       expect(r.status, q).toBe(400);
       expect(r.body.error.message, q).toContain(name);
+    }
+  });
+});
+
+describe('GET /api/v1/traces paging', () => {
+  it('pages with nextCursor, newest first, without skipping or repeating a trace', async () => {
+    const first = await h.get<TraceSearchResponse>(`/api/v1/traces?${range}&limit=2`);
+    expect(first.body.traces.map((t) => t.traceId)).toEqual([C, B]);
+    expect(first.body.nextCursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    const second = await h.get<TraceSearchResponse>(`/api/v1/traces?${range}&limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.status).toBe(200);
+    expect(second.body.traces.map((t) => t.traceId)).toEqual([A]);
+    expect(second.body.nextCursor).toBeUndefined();
+    // The last page is whole too: a summary of every span of A.
+    expect(second.body.traces[0]).toMatchObject({ spanCount: 3, errorCount: 1 });
+  });
+
+  it('keeps paging with filters, and a page of exactly the limit has no cursor', async () => {
+    const p1 = await h.get<TraceSearchResponse>(`/api/v1/traces?${range}&attr=http.method=GET&limit=1`);
+    expect(p1.body.traces.map((t) => t.traceId)).toEqual([C]);
+    const p2 = await h.get<TraceSearchResponse>(`/api/v1/traces?${range}&attr=http.method=GET&limit=1&cursor=${p1.body.nextCursor}`);
+    expect(p2.body.traces.map((t) => t.traceId)).toEqual([A]);
+    expect(p2.body.nextCursor).toBeUndefined();
+    const all = await h.get<TraceSearchResponse>(`/api/v1/traces?${range}&limit=3`);
+    expect(all.body.traces).toHaveLength(3);
+    expect(all.body.nextCursor).toBeUndefined();
+  });
+
+  it('breaks ties in matching time by trace id', async () => {
+    // Two traces whose earliest spans start at the same nanosecond.
+    const t = nsAt(T0 + 300_000);
+    const E = 'e0000000000000000000000000000005';
+    const F = 'f0000000000000000000000000000006';
+    await h.insert('otel_traces', [
+      span({ TraceId: E, SpanId: '5555555555555555', Timestamp: t, ServiceName: 'tie', SpanName: 'same' }),
+      span({ TraceId: F, SpanId: '6666666666666666', Timestamp: t, ServiceName: 'tie', SpanName: 'same' }),
+    ]);
+    const seen: string[] = [];
+    let cursor = '';
+    for (let i = 0; i < 3; i++) {
+      const r = await h.get<TraceSearchResponse>(`/api/v1/traces?${range}&service=tie&limit=1${cursor}`);
+      seen.push(...r.body.traces.map((x) => x.traceId));
+      if (r.body.nextCursor === undefined) break;
+      cursor = `&cursor=${r.body.nextCursor}`;
+    }
+    expect(seen).toEqual([F, E]);
+  });
+
+  it('refuses a cursor it did not issue', async () => {
+    for (const c of ['bm9wZQ', 'MTIzLnh5eg', '!!']) {
+      const r = await h.get<ErrorResponse>(`/api/v1/traces?${range}&cursor=${c}`);
+      expect(r.status, c).toBe(400);
+      expect(r.body.error.message).toContain('querystring/cursor');
+    }
+  });
+});
+
+describe('GET /api/v1/traces/scatter', () => {
+  const scatter = async (q: string) => {
+    const r = await h.get<TraceScatterResponse>(`/api/v1/traces/scatter?start=${T0 - 1000}&end=${T0 + 200_000}&${q}`);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    return r.body;
+  };
+
+  it('without a service or operation plots root spans: one point per trace, with its duration and status', async () => {
+    const r = await scatter('');
+    expect(r.sampled).toBe(false);
+    expect(r.total).toBe(3);
+    const byTrace = Object.fromEntries(r.points.map((p) => [p.traceId, p]));
+    expect(Object.keys(byTrace).sort()).toEqual([A, B, C].sort());
+    expect(byTrace[A]).toEqual({
+      startTimeUnixNano: '1700000000123456789',
+      durationNano: '250000001',
+      status: 'Ok',
+      traceId: A,
+      spanId: '1111111111111111',
+      serviceName: 'frontend',
+      name: 'GET /checkout',
+    });
+    expect(byTrace[B]).toMatchObject({ durationNano: '2000000000', status: 'Unset' });
+  });
+
+  it('with a service, plots that service\'s matching spans, whatever their depth', async () => {
+    const r = await scatter('service=cart');
+    expect(r.points.map((p) => p.name).sort()).toEqual(['POST /cart', 'SELECT cart']);
+    expect((await scatter('service=cart&status=Error')).points.map((p) => [p.spanId, p.status])).toEqual([['1111111111111112', 'Error']]);
+    expect((await scatter('operation=step&minDuration=100ms')).points.map((p) => p.spanId)).toEqual(['2222222222222222']);
+    expect((await scatter('attr=host.name=h2')).points.map((p) => p.traceId)).toEqual([C]);
+  });
+
+  it('caps the points and says how many matched', async () => {
+    const r = await scatter('limit=2');
+    expect(r.points).toHaveLength(2);
+    expect(r.total).toBe(3);
+    expect(r.sampled).toBe(true);
+    // The sample is stable: the same request gives the same points.
+    expect((await scatter('limit=2')).points).toEqual(r.points);
+    const none = await scatter('service=nobody');
+    expect(none).toEqual({ points: [], total: 0, sampled: false });
+  });
+
+  it('rejects bad parameters with a message naming them', async () => {
+    for (const [q, name] of [
+      ['limit=10001', 'querystring/limit'],
+      ['minDuration=1s&maxDuration=1ms', 'querystring/minDuration'],
+      ['cursor=x', 'querystring/cursor'],
+    ] as const) {
+      const r = await h.get<ErrorResponse>(`/api/v1/traces/scatter?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.body.error.message, q).toContain(name);
+    }
+  });
+});
+
+describe('the trace routes behind auth, and in OpenAPI', () => {
+  it('answer 401 without the bearer token, and are documented', async () => {
+    const app = await buildQueryApp({ store: h.store, authTokens: ['t0ken'], log: silentLogger(), metrics: createMetrics(), notReady: () => undefined });
+    try {
+      for (const url of ['/api/v1/traces/scatter', '/api/v1/traces?cursor=x', `/api/v1/traces/${A}`]) {
+        expect((await app.inject({ url })).statusCode, url).toBe(401);
+        expect((await app.inject({ url: `${url}`, headers: { authorization: 'Bearer t0ken' } })).statusCode, url).not.toBe(401);
+      }
+      const doc = (await app.inject({ url: '/openapi.json' })).json<{ paths: Record<string, { get: { parameters?: { name: string }[] } }> }>();
+      expect(doc.paths['/api/v1/traces/scatter']!.get.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['service', 'minDuration', 'attr', 'limit']));
+      expect(doc.paths['/api/v1/traces']!.get.parameters!.map((p) => p.name)).toContain('cursor');
+    } finally {
+      await app.close();
     }
   });
 });

@@ -43,18 +43,24 @@ const DURATION_DESCRIPTION = 'Nanoseconds, or a number with a unit: ns, us, ms, 
 
 export const SPAN_STATUSES = ['Unset', 'Ok', 'Error'] as const;
 
+/** The filters the search and the scatter share. */
+const traceFilterParams = {
+  ...timeRangeParams,
+  service: { type: 'string', maxLength: 1024, description: 'ServiceName of the matching span.' },
+  operation: { type: 'string', maxLength: 1024, description: 'SpanName of the matching span.' },
+  minDuration: { type: 'string', maxLength: 64, description: `Minimum span duration. ${DURATION_DESCRIPTION}` },
+  maxDuration: { type: 'string', maxLength: 64, description: `Maximum span duration. ${DURATION_DESCRIPTION}` },
+  status: { type: 'string', enum: SPAN_STATUSES, description: 'Span status code.' },
+  attr: repeatable('key=value: the span or its resource has this attribute value.'),
+} as const;
+
 export const traceSearchQuerystring = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    ...timeRangeParams,
-    service: { type: 'string', maxLength: 1024, description: 'ServiceName of the matching span.' },
-    operation: { type: 'string', maxLength: 1024, description: 'SpanName of the matching span.' },
-    minDuration: { type: 'string', maxLength: 64, description: `Minimum span duration. ${DURATION_DESCRIPTION}` },
-    maxDuration: { type: 'string', maxLength: 64, description: `Maximum span duration. ${DURATION_DESCRIPTION}` },
-    status: { type: 'string', enum: SPAN_STATUSES, description: 'Span status code.' },
-    attr: repeatable('key=value: the span or its resource has this attribute value.'),
+    ...traceFilterParams,
     limit: limitParam(1000, 100, 'traces'),
+    cursor: { type: 'string', maxLength: 128, description: 'The `nextCursor` of the previous page.' },
   },
 } as const;
 
@@ -78,17 +84,69 @@ const traceSummary = {
 export const traceSearchResponse = {
   type: 'object',
   additionalProperties: false,
-  properties: { traces: { type: 'array', items: traceSummary } },
+  properties: {
+    traces: { type: 'array', items: traceSummary },
+    nextCursor: { type: 'string', description: 'Present when more traces match: pass it back as `cursor` with the same filters.' },
+  },
   required: ['traces'],
 } as const;
 
 export const traceSearchSchema = {
   tags: ['traces'],
-  summary: 'Search traces with a span matching every filter; newest first, as summaries.',
+  summary: 'Search traces with a span matching every filter; newest first, as summaries, paged.',
   description:
     'A trace matches when one of its spans in the time range meets all filters (service, operation, duration, status, ' +
-    'attributes). Summaries cover all spans of the trace. Attribute filters compare the stored string form: ' +
+    'attributes); traces are ordered by their earliest matching span, newest first. Summaries cover all spans of the ' +
+    'trace. Pass `nextCursor` back as `cursor` (with the same filters) for the next page. Attribute filters compare ' +
+    'the stored string form: ' +
     ATTRIBUTES_DESCRIPTION,
   querystring: traceSearchQuerystring,
   response: { 200: traceSearchResponse, ...errorResponses },
+} as const;
+
+export const traceScatterQuerystring = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ...traceFilterParams,
+    limit: limitParam(10_000, 2000, 'points'),
+  },
+} as const;
+
+const scatterPoint = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    startTimeUnixNano: nanos('Span start, nanoseconds since the epoch.'),
+    durationNano: nanos('Span duration, nanoseconds.'),
+    status: { type: 'string', description: 'Unset | Ok | Error' },
+    traceId: { type: 'string' },
+    spanId: { type: 'string' },
+    serviceName: { type: 'string' },
+    name: { type: 'string' },
+  },
+  required: ['startTimeUnixNano', 'durationNano', 'status', 'traceId', 'spanId', 'serviceName', 'name'],
+} as const;
+
+export const traceScatterResponse = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    points: { type: 'array', items: scatterPoint },
+    total: { type: 'integer', description: 'Spans matching the filters in all; more than the points when sampled.' },
+    sampled: { type: 'boolean', description: 'More spans matched than `limit`: the points are a uniform sample of them.' },
+  },
+  required: ['points', 'total', 'sampled'],
+} as const;
+
+export const traceScatterSchema = {
+  tags: ['traces'],
+  summary: 'Duration over time: the spans matching the search filters, as points.',
+  description:
+    'The spans matching every filter (as in the trace search); without `service` or `operation`, root spans only, ' +
+    'one point per trace. At most `limit` points: when more match, a uniform sample (stable across calls), with ' +
+    '`total` and `sampled` saying so. ' +
+    ATTRIBUTES_DESCRIPTION,
+  querystring: traceScatterQuerystring,
+  response: { 200: traceScatterResponse, ...errorResponses },
 } as const;

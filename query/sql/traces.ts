@@ -5,7 +5,7 @@
 import { param, sql, unsafeRaw, type Sql } from '#storage/sql.ts';
 import type { AttrFilter } from '../params/filters.ts';
 import type { TimeRange } from '../params/time.ts';
-import { attrFilters, table, where, within } from './common.ts';
+import { attrFilters, table, ts, where, within } from './common.ts';
 
 /** One span in the API shape (see the `span` schema in query/schemas.ts). */
 export const SPAN_COLUMNS = unsafeRaw(`TraceId AS traceId,
@@ -45,7 +45,8 @@ LIMIT ${param('UInt32', limit + 1)}`;
 
 export type SpanStatus = 'Unset' | 'Ok' | 'Error';
 
-export interface TraceSearch {
+/** The filters of a trace search and of its scatter. */
+export interface TraceFilters {
   range: TimeRange;
   service?: string | undefined;
   operation?: string | undefined;
@@ -53,11 +54,21 @@ export interface TraceSearch {
   maxDurationNs?: bigint | undefined;
   status?: SpanStatus | undefined;
   attrs: readonly AttrFilter[];
+}
+
+/** Position after the last trace of a page: its matching time and its id (ties broken by id, descending). */
+export interface TraceCursor {
+  tsNs: bigint;
+  traceId: string;
+}
+
+export interface TraceSearch extends TraceFilters {
   limit: number;
+  cursor?: TraceCursor | undefined;
 }
 
 /** Conditions on single spans: a trace matches when one of its spans in the range meets all of them. */
-function spanConditions(s: TraceSearch): Sql[] {
+function spanConditions(s: TraceFilters): Sql[] {
   const c: Sql[] = [within('Timestamp', s.range)];
   if (s.service !== undefined) c.push(sql`ServiceName = ${param('String', s.service)}`);
   if (s.operation !== undefined) c.push(sql`SpanName = ${param('String', s.operation)}`);
@@ -69,23 +80,36 @@ function spanConditions(s: TraceSearch): Sql[] {
 }
 
 /**
- * Trace summaries, newest first. Two steps in one statement:
- * 1. the ids of the newest `limit` traces with a matching span in the range (the filters use the sort key
- *    (ServiceName, SpanName, time) and the attribute bloom filters);
+ * Trace summaries, newest first, keyset-paged. Two steps in one statement:
+ * 1. `found`: the newest `limit + 1` traces with a matching span in the range, each with the time of its
+ *    earliest matching span (the sort key: a trace is "newest" by when it matched, so a page boundary never
+ *    moves when a trace grows). After a cursor, only traces strictly below (time, id). The `Timestamp <= cursor`
+ *    bound leaves every qualifying trace's earliest match unchanged (that match is at or before the cursor) and
+ *    prunes granules by time. The filters use the sort key (ServiceName, SpanName, time) and the attribute
+ *    bloom filters;
  * 2. a summary of every span of those traces (not only the matching ones), read in the traces' own time
- *    window from the lookup table, as for a trace by id.
- * `ids` and `bounds` are scalar subqueries: ClickHouse runs each once and folds it into a constant.
+ *    window from the lookup table, as for a trace by id, in the order of step 1.
+ * `found` and `bounds` are scalar subqueries: ClickHouse runs each once and folds it into a constant.
+ * `limit + 1` rows come back so the route can tell whether there is a next page.
  */
 export function traceSearchSql(db: string, s: TraceSearch): Sql {
+  const c = spanConditions(s);
+  let having = unsafeRaw('');
+  if (s.cursor !== undefined) {
+    c.push(sql`Timestamp <= ${ts(s.cursor.tsNs)}`);
+    having = sql`
+    HAVING m < ${ts(s.cursor.tsNs)} OR (m = ${ts(s.cursor.tsNs)} AND TraceId < ${param('String', s.cursor.traceId)})`;
+  }
   return sql`WITH
-  (SELECT groupArray(TraceId) FROM (
-    SELECT TraceId
+  (SELECT groupArray((TraceId, m)) FROM (
+    SELECT TraceId, min(Timestamp) AS m
     FROM ${table(db, 'otel_traces')}
-    ${where(spanConditions(s))}
-    GROUP BY TraceId
-    ORDER BY min(Timestamp) DESC
-    LIMIT ${param('UInt32', s.limit)}
-  )) AS ids,
+    ${where(c)}
+    GROUP BY TraceId${having}
+    ORDER BY m DESC, TraceId DESC
+    LIMIT ${param('UInt32', s.limit + 1)}
+  )) AS found,
+  arrayMap(x -> x.1, found) AS ids,
   (SELECT (min(Start), max(End)) FROM ${table(db, 'otel_traces_trace_id_ts')} WHERE TraceId IN ids) AS bounds
 SELECT
   TraceId AS traceId,
@@ -96,10 +120,37 @@ SELECT
   toString(max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) - toUnixTimestamp64Nano(startTime)) AS durationNano,
   toUInt32(count()) AS spanCount,
   toUInt32(countIf(StatusCode = 'Error')) AS errorCount,
-  arraySort(groupUniqArray(ServiceName)) AS services
+  arraySort(groupUniqArray(ServiceName)) AS services,
+  toString(toUnixTimestamp64Nano(found[indexOf(ids, TraceId)].2)) AS matchTimeUnixNano
 FROM ${table(db, 'otel_traces')}
 WHERE TraceId IN ids AND Timestamp >= bounds.1 - 1 AND Timestamp <= bounds.2 + 1
 GROUP BY TraceId
-ORDER BY startTime DESC, traceId
-LIMIT ${param('UInt32', s.limit)}`;
+ORDER BY indexOf(ids, TraceId)
+LIMIT ${param('UInt32', s.limit + 1)}`;
+}
+
+/**
+ * Points of the duration-over-time scatter: spans matching the filters (without a service or operation filter,
+ * root spans only: one point per trace, its duration the trace's). At most `limit` points: when more match, a
+ * uniform sample (the lowest span-id hashes, stable across refreshes), plus how many matched in all, so the
+ * chart can say it is sampled. The sample scans the matching rows' small columns once; the count is a second,
+ * cheaper pass over the same granules.
+ */
+export function traceScatterSql(db: string, f: TraceFilters, limit: number): Sql {
+  const c = spanConditions(f);
+  if (f.service === undefined && f.operation === undefined) c.push(sql`ParentSpanId = ''`);
+  return sql`WITH (SELECT count() FROM ${table(db, 'otel_traces')} ${where(c)}) AS matched
+SELECT
+  toString(toUnixTimestamp64Nano(Timestamp)) AS startTimeUnixNano,
+  toString(Duration) AS durationNano,
+  StatusCode AS status,
+  TraceId AS traceId,
+  SpanId AS spanId,
+  ServiceName AS serviceName,
+  SpanName AS name,
+  toFloat64(matched) AS total
+FROM ${table(db, 'otel_traces')}
+${where(c)}
+ORDER BY cityHash64(SpanId), Timestamp
+LIMIT ${param('UInt32', limit)}`;
 }
