@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRow } from '#otlp/rows.ts';
-import type { ErrorResponse, LogHistogramResponse, LogSearchResponse } from '../contract.ts';
+import type { ErrorResponse, LogContextResponse, LogFacetsResponse, LogHistogramResponse, LogSearchResponse } from '../contract.ts';
 import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
 
 const T0 = 1_700_000_040_000; // 2023-11-14T22:14:00Z, a whole minute
@@ -57,6 +57,33 @@ const records: LogRow[] = [
   log({ Timestamp: nsAt(T0 + 90_000), Body: 'Crème brûlée ÉTÉ served', SeverityNumber: 0, SeverityText: '' }),
 ];
 
+// Ten minutes later, apart from the records above: pods and containers for facets and surrounding lines.
+const T1 = T0 + 600_000;
+const SPAN = 'a1b2c3d4e5f60718';
+function podLog(ms: number, pod: string, container: string, body: string, extra: Partial<LogRow> = {}): LogRow {
+  const ns = pod.startsWith('web') ? 'shop' : 'ops';
+  return log({
+    Timestamp: nsAt(T1 + ms),
+    ServiceName: pod.startsWith('web') ? 'web' : 'ops-agent',
+    Body: body,
+    ResourceAttributes: { 'service.name': pod.startsWith('web') ? 'web' : 'ops-agent', 'k8s.namespace.name': ns, 'k8s.pod.name': pod, 'k8s.container.name': container },
+    ...extra,
+  });
+}
+const sourced: LogRow[] = [
+  // web-1/app: lines 0…9, one second apart, and three more at line 5's exact nanosecond.
+  ...Array.from({ length: 10 }, (_, i) => podLog(i * 1000, 'web-1', 'app', `app line ${i}`, i === 7 ? { SeverityNumber: 17, SeverityText: 'ERROR' } : {})),
+  podLog(5000, 'web-1', 'app', 'app line 5 twin a', { TraceId: TRACE, SpanId: SPAN }),
+  podLog(5000, 'web-1', 'app', 'app line 5 twin b', { TraceId: TRACE, SpanId: 'ffffffffffffffff' }),
+  // Same pod, another container; another pod, same container name: neither is web-1/app's context.
+  ...Array.from({ length: 4 }, (_, i) => podLog(i * 1000 + 500, 'web-1', 'sidecar', `sidecar line ${i}`, { SeverityNumber: 13, SeverityText: 'WARN' })),
+  ...Array.from({ length: 3 }, (_, i) => podLog(i * 1000 + 200, 'web-2', 'app', `web-2 line ${i}`)),
+  podLog(2500, 'agent-x', 'agent', 'agent line', { SeverityNumber: 5, SeverityText: 'DEBUG' }),
+  // A service without Kubernetes attributes.
+  ...Array.from({ length: 5 }, (_, i) => log({ Timestamp: nsAt(T1 + i * 1000 + 300), ServiceName: 'batch', Body: `batch line ${i}`, ResourceAttributes: { 'service.name': 'batch' } })),
+];
+const range1 = `start=${T1}&end=${T1 + 60_000}`;
+
 let h: Harness;
 const range = `start=${T0}&end=${T0 + 120_000}`;
 
@@ -71,6 +98,7 @@ const bodies = async (q: string) => (await search(q)).logs.map((l) => l.body);
 beforeAll(async () => {
   h = await startHarness('logs');
   await h.insert('otel_logs', records);
+  await h.insert('otel_logs', sourced);
 });
 afterAll(async () => {
   await h.close();
@@ -203,3 +231,145 @@ describe('GET /api/v1/logs/histogram', () => {
     expect(bad.body.error.message).toContain('querystring/bucket');
   });
 });
+
+describe('GET /api/v1/logs with a span', () => {
+  it('filters by span id (case-insensitive), beside the trace id', async () => {
+    const r = await h.get<LogSearchResponse>(`/api/v1/logs?${range1}&traceId=${TRACE}&spanId=${SPAN.toUpperCase()}`);
+    expect(r.status).toBe(200);
+    expect(r.body.logs.map((l) => l.body)).toEqual(['app line 5 twin a']);
+    const hist = await h.get<LogHistogramResponse>(`/api/v1/logs/histogram?${range1}&spanId=${SPAN}&bucket=1m`);
+    expect(hist.body.buckets.map((b) => b.count)).toEqual([1, 0]);
+    const bad = await h.get<ErrorResponse>(`/api/v1/logs?${range1}&spanId=abc`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('querystring/spanId');
+  });
+});
+
+describe('GET /api/v1/logs/facets', () => {
+  const facet = (r: LogFacetsResponse, field: string) => r.facets.find((f) => f.field === field)!;
+
+  it('counts the top values of namespace, pod, service and severity for the search', async () => {
+    const r = await h.get<LogFacetsResponse>(`/api/v1/logs/facets?${range1}`);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.total).toBe(sourced.length);
+    expect(r.body.facets.map((f) => f.field)).toEqual(['k8s.namespace.name', 'k8s.pod.name', 'service.name', 'severity']);
+    expect(facet(r.body, 'k8s.namespace.name')).toEqual({
+      field: 'k8s.namespace.name',
+      values: [
+        { value: 'shop', count: 19 },
+        { value: '', count: 5 },
+        { value: 'ops', count: 1 },
+      ],
+      distinct: 3,
+    });
+    expect(facet(r.body, 'k8s.pod.name').values).toEqual([
+      { value: 'web-1', count: 16 },
+      { value: '', count: 5 },
+      { value: 'web-2', count: 3 },
+      { value: 'agent-x', count: 1 },
+    ]);
+    expect(facet(r.body, 'service.name').values).toEqual([
+      { value: 'web', count: 19 },
+      { value: 'batch', count: 5 },
+      { value: 'ops-agent', count: 1 },
+    ]);
+    expect(facet(r.body, 'severity').values).toEqual([
+      { value: 'INFO', count: 19 },
+      { value: 'WARN', count: 4 },
+      { value: 'DEBUG', count: 1 },
+      { value: 'ERROR', count: 1 },
+    ]);
+  });
+
+  it('applies the search filters and keeps the top n per field, with the distinct count and the total', async () => {
+    const r = await h.get<LogFacetsResponse>(`/api/v1/logs/facets?${range1}&attr=k8s.namespace.name=shop&q=line&limit=1`);
+    expect(r.status).toBe(200);
+    expect(r.body.total).toBe(19); // web-1/app 12 (with the twins), web-1/sidecar 4, web-2 3
+    expect(facet(r.body, 'k8s.pod.name')).toEqual({ field: 'k8s.pod.name', values: [{ value: 'web-1', count: 16 }], distinct: 2 });
+    expect(facet(r.body, 'severity')).toEqual({ field: 'severity', values: [{ value: 'INFO', count: 14 }], distinct: 3 });
+    const sev = await h.get<LogFacetsResponse>(`/api/v1/logs/facets?${range1}&severity=warn`);
+    expect(facet(sev.body, 'severity').values).toEqual([
+      { value: 'WARN', count: 4 },
+      { value: 'ERROR', count: 1 },
+    ]);
+    expect(sev.body.total).toBe(5);
+  });
+
+  it('agrees with the search and the histogram', async () => {
+    const r = await h.get<LogFacetsResponse>(`/api/v1/logs/facets?${range1}&service=web`);
+    const s = await h.get<LogSearchResponse>(`/api/v1/logs?${range1}&service=web&limit=1000`);
+    const hist = await h.get<LogHistogramResponse>(`/api/v1/logs/histogram?${range1}&service=web&by=severity`);
+    expect(r.body.total).toBe(s.body.logs.length);
+    expect(hist.body.buckets.reduce((n, b) => n + b.count, 0)).toBe(r.body.total);
+  });
+
+  it('refuses a bad limit', async () => {
+    const r = await h.get<ErrorResponse>(`/api/v1/logs/facets?${range1}&limit=101`);
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toContain('querystring/limit');
+  });
+});
+
+describe('GET /api/v1/logs/context', () => {
+  const at = (ms: number) => nsAt(T1 + ms).toString();
+  const ctx = (q: string) => h.get<LogContextResponse>(`/api/v1/logs/context?${q}`);
+
+  it("returns the lines before and after a record from its own pod and container, oldest first", async () => {
+    const r = await ctx(`time=${at(3000)}&pod=web-1&container=app&namespace=shop&before=2&after=1`);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.logs.map((l) => l.body)).toEqual(['app line 1', 'app line 2', 'app line 3', 'app line 4']);
+    expect(r.body.at).toEqual({ index: 2, count: 1 });
+    expect(r.body).toMatchObject({ moreBefore: true, moreAfter: true, source: 'shop/web-1/app' });
+  });
+
+  it('keeps every record sharing the timestamp together, in a stable order, and counts the sides beyond it', async () => {
+    const r = await ctx(`time=${at(5000)}&pod=web-1&container=app&before=1&after=1`);
+    const bodies = r.body.logs.map((l) => l.body);
+    expect(bodies[0]).toBe('app line 4');
+    expect(bodies.slice(1, 4).sort()).toEqual(['app line 5', 'app line 5 twin a', 'app line 5 twin b']);
+    expect(bodies[4]).toBe('app line 6');
+    expect(r.body.at).toEqual({ index: 1, count: 3 });
+    const again = await ctx(`time=${at(5000)}&pod=web-1&container=app&before=1&after=1`);
+    expect(again.body.logs.map((l) => l.body)).toEqual(bodies);
+    // The search orders the twins the same way (newest first = the reverse).
+    const exact = isoOf(BigInt(at(5000)));
+    const search = await h.get<LogSearchResponse>(`/api/v1/logs?start=${isoOf(BigInt(at(5000)) - 1n)}&end=${exact}&service=web`);
+    expect(search.body.logs.map((l) => l.body).filter((b) => b.startsWith('app')).reverse()).toEqual(bodies.slice(1, 4));
+  });
+
+  it('stops at the ends of the source and of the window', async () => {
+    const first = await ctx(`time=${at(0)}&pod=web-1&container=app&before=5&after=20`);
+    expect(first.body.at).toEqual({ index: 0, count: 1 });
+    expect(first.body.logs).toHaveLength(12);
+    expect(first.body).toMatchObject({ moreBefore: false, moreAfter: false });
+    const narrow = await ctx(`time=${at(5000)}&pod=web-1&container=app&before=50&after=50&window=2s`);
+    expect(narrow.body.logs.map((l) => l.body).filter((b) => !b.startsWith('app line 5'))).toEqual(['app line 3', 'app line 4', 'app line 6', 'app line 7']);
+  });
+
+  it('takes the lines of the service when the record has no pod', async () => {
+    const r = await ctx(`time=${at(2300)}&service=batch&before=1&after=10`);
+    expect(r.body.logs.map((l) => l.body)).toEqual(['batch line 1', 'batch line 2', 'batch line 3', 'batch line 4']);
+    expect(r.body).toMatchObject({ at: { index: 1, count: 1 }, moreBefore: true, moreAfter: false, source: 'batch' });
+  });
+
+  it('rejects a request without a source, a bad time or too many lines', async () => {
+    const cases: [string, string][] = [
+      [`time=${at(0)}`, 'querystring/pod'],
+      ['pod=web-1', 'querystring/time'],
+      [`time=abc&pod=web-1`, 'querystring/time'],
+      [`time=99999999999999999999&pod=web-1`, 'querystring/time'],
+      [`time=${at(0)}&pod=web-1&before=501`, 'querystring/before'],
+      [`time=${at(0)}&pod=web-1&window=2d`, 'querystring/window'],
+    ];
+    for (const [q, msg] of cases) {
+      const r = await ctx(q);
+      expect(r.status, q).toBe(400);
+      expect(r.body.error.message, q).toContain(msg);
+    }
+  });
+});
+
+function isoOf(ns: bigint): string {
+  const ms = Number(ns / 1_000_000n);
+  return `${new Date(ms).toISOString().slice(0, 19)}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`;
+}

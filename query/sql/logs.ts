@@ -1,5 +1,6 @@
 /**
- * Log queries: search (newest first, keyset-paged) and the counts-per-bucket histogram.
+ * Log queries: search (newest first, keyset-paged), the counts-per-bucket histogram, the facet counts of a
+ * search (one scan, GROUPING SETS) and the surrounding lines of a record (its pod and container, or service).
  */
 import { param, sql, unsafeRaw, type Sql } from '#storage/sql.ts';
 import { type AttrFilter, textTokens } from '../params/filters.ts';
@@ -12,6 +13,7 @@ export interface LogFilters {
   /** Minimum SeverityNumber. */
   minSeverity?: number | undefined;
   traceId?: string | undefined;
+  spanId?: string | undefined;
   attrs: readonly AttrFilter[];
   /** Full text. */
   q?: string | undefined;
@@ -81,6 +83,7 @@ export function logConditions(f: LogFilters): Sql[] {
   if (f.service !== undefined) c.push(sql`ServiceName = ${param('String', f.service)}`);
   if (f.minSeverity !== undefined) c.push(sql`SeverityNumber >= ${param('UInt8', f.minSeverity)}`);
   if (f.traceId !== undefined) c.push(sql`TraceId = ${param('String', f.traceId)}`);
+  if (f.spanId !== undefined) c.push(sql`SpanId = ${param('String', f.spanId)}`);
   c.push(...attrFilters(f.attrs, ['LogAttributes', 'ResourceAttributes']));
   if (f.q !== undefined && f.q !== '') c.push(...textConditions(f.q));
   return c;
@@ -160,4 +163,99 @@ FROM (
 )
 GROUP BY t
 ORDER BY t ${fill}`;
+}
+
+/**
+ * Top values per facet field with their counts, for the records a search matches, in one scan: GROUPING SETS
+ * aggregates each field on its own, `grouping()` tells which set a row belongs to (0 = grouped by that column),
+ * a window count gives each field's number of distinct values, and `LIMIT n BY field` keeps the top `n`.
+ * The Kubernetes fields read the table's materialized columns (`__k8s_*`, one LowCardinality column each) rather
+ * than the resource map, which is far bigger to read. Severity is counted per class, named on the result rows.
+ */
+export function logFacetsSql(db: string, f: LogFilters, limit: number): Sql {
+  return sql`SELECT field, value, count, distinct
+FROM (
+  SELECT field, value, count, count() OVER (PARTITION BY field) AS distinct
+  FROM (
+    SELECT
+      multiIf(grouping(__k8s_namespace_name) = 0, 'k8s.namespace.name', grouping(__k8s_pod_name) = 0, 'k8s.pod.name', grouping(ServiceName) = 0, 'service.name', 'severity') AS field,
+      multiIf(
+        field = 'k8s.namespace.name', toString(__k8s_namespace_name),
+        field = 'k8s.pod.name', toString(__k8s_pod_name),
+        field = 'service.name', toString(ServiceName),
+        ${SEVERITY_NAME}
+      ) AS value,
+      count() AS count
+    FROM ${table(db, 'otel_logs')}
+    ${where(logConditions(f))}
+    GROUP BY GROUPING SETS ((__k8s_namespace_name), (__k8s_pod_name), (ServiceName), (${SEVERITY_CLASS} AS severityClass))
+  )
+)
+ORDER BY field, count DESC, value
+LIMIT ${param('UInt32', limit)} BY field`;
+}
+
+/** Records a search matches. */
+export function logCountSql(db: string, f: LogFilters): Sql {
+  return sql`SELECT count() AS count FROM ${table(db, 'otel_logs')}
+${where(logConditions(f))}`;
+}
+
+/** Where surrounding lines come from: a pod's container (namespace optional), or a service. */
+export type LogSource =
+  | { kind: 'pod'; pod: string; container?: string | undefined; namespace?: string | undefined }
+  | { kind: 'service'; service: string };
+
+export interface LogContext {
+  source: LogSource;
+  /** The anchor record's timestamp. */
+  atNs: bigint;
+  before: number;
+  after: number;
+  /** How far from the anchor to look on each side. */
+  windowNs: bigint;
+}
+
+/** Most records sharing the anchor's exact timestamp the context returns. */
+export const MAX_AT = 1000;
+
+function sourceConditions(s: LogSource): Sql[] {
+  if (s.kind === 'service') return [sql`ServiceName = ${param('String', s.service)}`];
+  const c = [sql`__k8s_pod_name = ${param('String', s.pod)}`];
+  if (s.container !== undefined) c.push(sql`__k8s_container_name = ${param('String', s.container)}`);
+  if (s.namespace !== undefined) c.push(sql`__k8s_namespace_name = ${param('String', s.namespace)}`);
+  return c;
+}
+
+/**
+ * The records of one source around an anchor time, in three parts read by one statement: up to `before + 1`
+ * records before it (newest first, so the nearest are kept), every record at its exact timestamp (≤ MAX_AT), and
+ * up to `after + 1` after it; the extra row on each side tells the route whether more exist. Order everywhere is
+ * (timestamp, row hash), the search's tie-break, so records sharing a timestamp keep one stable order. Each side
+ * is bounded by `windowNs` (with five-minute key bounds, as the search), so a quiet source never scans the table.
+ * `part` (0 before, 1 at, 2 after) lets the route split the rows.
+ */
+export function logContextSql(db: string, x: LogContext): Sql {
+  const src = sourceConditions(x.source);
+  const at = ts(x.atNs);
+  const lo = ts(x.atNs - x.windowNs);
+  const hi = ts(x.atNs + x.windowNs);
+  const t = table(db, 'otel_logs');
+  const before = [...src, sql`Timestamp < ${at}`, sql`Timestamp >= ${lo}`, ...fiveMinuteBounds(lo, at)];
+  const exact = [...src, sql`Timestamp = ${at}`, ...fiveMinuteBounds(at, at)];
+  const after = [...src, sql`Timestamp > ${at}`, sql`Timestamp <= ${hi}`, ...fiveMinuteBounds(at, hi)];
+  return sql`SELECT * FROM (
+  (SELECT ${LOG_COLUMNS}, ${ROW_HASH} AS rowHash, 0 AS part FROM ${t}
+  ${where(before)}
+  ORDER BY Timestamp DESC, rowHash DESC LIMIT ${param('UInt32', x.before + 1)})
+  UNION ALL
+  (SELECT ${LOG_COLUMNS}, ${ROW_HASH} AS rowHash, 1 AS part FROM ${t}
+  ${where(exact)}
+  ORDER BY rowHash LIMIT ${param('UInt32', MAX_AT)})
+  UNION ALL
+  (SELECT ${LOG_COLUMNS}, ${ROW_HASH} AS rowHash, 2 AS part FROM ${t}
+  ${where(after)}
+  ORDER BY Timestamp, rowHash LIMIT ${param('UInt32', x.after + 1)})
+)
+ORDER BY time, rowHash`;
 }
