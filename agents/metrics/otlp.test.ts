@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeProtobuf } from '#otlp/decode.ts';
-import type { GaugeRow, HistogramRow, SumRow, SummaryRow } from '#otlp/rows.ts';
+import type { GaugeRow } from '#otlp/rows.ts';
 import { encodeMetricsRequest, splitByPoints } from './otlp-encode.ts';
 import { SeriesTracker, type TargetMeta, otelUnit, scrapeHealth, toOtlp } from './otlp.ts';
 import { type ExpositionFormat, parseExposition } from './parse.ts';
