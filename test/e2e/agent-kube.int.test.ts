@@ -1,0 +1,283 @@
+/**
+ * The agent's Kubernetes parts against the local cluster's real API server (deploy/local/kube.sh, kwok nodes)
+ * and the real platform (its store read back through the logs API):
+ * - the pod directory of one node, with the Deployment found through the ReplicaSet;
+ * - the events collector storing the scheduler's and controllers' own events of a Deployment, a watch broken
+ *   mid-stream (a TCP proxy in front of the API server drops every connection) resumed without duplicates, a
+ *   410 Gone forced by compacting etcd and restarting the control plane (the persisted resourceVersion is then
+ *   too old) relisted without storing anything twice, and two collectors electing one leader, the survivor
+ *   taking over once the killed one's lease expired.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type Server, type Socket, createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { silentLogger } from '#core/log.ts';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Batch, DurableQueue, Settled, Sink } from '../../agents/core/contracts.ts';
+import { EventsCollector } from '../../agents/events/collector.ts';
+import { createKubeApi } from '../../agents/kube/api.ts';
+import { KubePodDirectory } from '../../agents/kube/pod-directory.ts';
+import { eventually } from '../support/eventually.ts';
+import { kubeSkipReason, useTestCluster } from '../support/kube.ts';
+import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';
+
+const cluster = useTestCluster({ nodes: 2 });
+let platform: TestPlatform;
+const tmp = mkdtempSync(join(tmpdir(), 'crowsnest-agent-kube-'));
+beforeAll(async () => {
+  if (kubeSkipReason === undefined) platform = await startTestPlatform();
+}, 120_000);
+afterAll(async () => {
+  await platform?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/**
+ * Stands in for the agent's forwarder (agent-logs builds the real `Sink`) and durable queue (agent-metrics):
+ * POSTs each batch to the real platform's OTLP/HTTP endpoint, and "enqueued" means the gateway acknowledged it.
+ */
+function gatewayStandIn(): Sink & DurableQueue {
+  const send = async (batch: Batch): Promise<Settled> => {
+    const res = await fetch(`${platform.otlpHttpUrl}/v1/${batch.signal}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: batch.body,
+    });
+    await res.arrayBuffer();
+    if (res.ok) return { ok: true };
+    if (res.status >= 500 || res.status === 429) throw new Error(`gateway answered ${res.status}`);
+    return { ok: false, permanent: true, status: res.status, reason: res.statusText };
+  };
+  return {
+    healthy: true,
+    send,
+    async enqueue(batch) {
+      const r = await send(batch);
+      if (!r.ok) throw new Error(`refused: ${r.status}`);
+    },
+  };
+}
+
+/** A TCP proxy in front of the API server whose connections the test can cut, mid-stream. */
+async function cuttableProxy(target: number): Promise<{ port: number; cut(): number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(target, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => s.destroy());
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as { port: number }).port,
+    cut() {
+      const n = sockets.size;
+      for (const s of sockets) s.destroy();
+      return n;
+    },
+    close: () => new Promise((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    }),
+  };
+}
+
+/** The cluster's kubeconfig pointed at another port of 127.0.0.1 (the API server's certificate names that IP). */
+function kubeConfigVia(kc: KubeConfig, port: number): KubeConfig {
+  const out = new KubeConfig();
+  out.loadFromOptions({
+    clusters: kc.clusters.map((c) => ({ ...c, server: `https://127.0.0.1:${port}` })),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  });
+  return out;
+}
+
+interface StoredLog {
+  body: string;
+  eventName: string;
+  severityText: string;
+  severityNumber: number;
+  attributes: Record<string, string>;
+  resource: { attributes: Record<string, string> };
+}
+
+async function storedEvents(ns: string): Promise<StoredLog[]> {
+  await platform.inserted();
+  const u = new URL(`${platform.apiUrl}/api/v1/logs`);
+  u.searchParams.set('start', String(Date.now() - 2 * 3600_000));
+  u.searchParams.set('end', String(Date.now() + 3600_000));
+  u.searchParams.set('limit', '1000');
+  u.searchParams.append('attr', `k8s.namespace.name=${ns}`);
+  const { status, body } = await getJson<{ logs: StoredLog[] }>(u.toString());
+  expect(status).toBe(200);
+  return body.logs.filter((l) => l.eventName === 'k8s.event');
+}
+
+/** Every stored row is a distinct occurrence update: (event uid, count, last time) appears once. */
+function expectNoDuplicates(rows: StoredLog[]): void {
+  const keys = rows.map((r) => `${r.attributes['k8s.event.uid']}|${r.attributes['k8s.event.count']}|${r.attributes['k8s.event.last_time']}`);
+  const twice = keys.filter((k, i) => keys.indexOf(k) !== i);
+  expect(twice).toEqual([]);
+}
+
+/** The events the API server holds for a namespace, as (uid|count|last) keys. */
+async function apiEventKeys(ns: string): Promise<string[]> {
+  const list = await cluster().objects.list('events.k8s.io/v1', 'Event', ns);
+  return (list.items as any[]).map((e) => {
+    const count = e.series?.count ?? e.deprecatedCount ?? 1;
+    return `${e.metadata.uid}|${count}`;
+  });
+}
+
+async function metricSum(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = registry.getSingleMetric(name);
+  if (!m) return 0;
+  return (await m.get()).values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((s, v) => s + v.value, 0);
+}
+
+function deployment(name: string, node: string, replicas: number, labels: Record<string, string> = {}) {
+  return {
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name, ...labels } },
+        spec: {
+          nodeSelector: { 'kubernetes.io/hostname': node },
+          tolerations: [{ operator: 'Exists' }],
+          containers: [{ name: 'main', image: 'example.invalid/app:1', ports: [{ name: 'metrics', containerPort: 9090 }] }],
+        },
+      },
+    },
+  };
+}
+
+describe.skipIf(kubeSkipReason !== undefined)('agent pod directory', () => {
+  it('holds only its node\'s pods, with the Deployment found through the ReplicaSet and allowed labels', async () => {
+    const c = cluster();
+    const ns = await c.namespace('pods');
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment('web', 'kwok-node-0', 2, { team: 'shop', secret: 'x' }) });
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment('elsewhere', 'kwok-node-1', 1) });
+    const registry = new Registry();
+    const dir = new KubePodDirectory({ api: createKubeApi(c.kc), nodeName: 'kwok-node-0', registry, log: silentLogger(), podLabels: ['team', 'app'] });
+    let changes = 0;
+    dir.onChange(() => changes++);
+    dir.start();
+    cleanups.push(() => dir.stop());
+    await dir.synced;
+    const mine = () => dir.list().filter((p) => p.namespace === ns);
+    const pods = await eventually(() => {
+      const p = mine();
+      expect(p).toHaveLength(2);
+      for (const pod of p) expect(pod.resource['k8s.deployment.name']).toBe('web');
+      for (const pod of p) expect(pod.ips.length).toBeGreaterThan(0);
+      return p;
+    }, 60_000);
+    const real = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items;
+    const rs = (await c.apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app=web' })).items[0]!;
+    for (const pod of pods) {
+      const r = real.find((p) => p.metadata!.uid === pod.uid)!;
+      expect(pod.resource).toEqual({
+        'k8s.namespace.name': ns,
+        'k8s.pod.name': r.metadata!.name,
+        'k8s.pod.uid': r.metadata!.uid,
+        'k8s.node.name': 'kwok-node-0',
+        'k8s.replicaset.name': rs.metadata!.name,
+        'k8s.replicaset.uid': rs.metadata!.uid,
+        'k8s.deployment.name': 'web',
+        'k8s.deployment.uid': (await c.apps.readNamespacedDeployment({ namespace: ns, name: 'web' })).metadata!.uid,
+        'k8s.pod.label.app': 'web',
+        'k8s.pod.label.team': 'shop',
+      });
+      expect(pod.containers).toEqual([{ name: 'main', ports: [{ name: 'metrics', containerPort: 9090, protocol: 'TCP' }] }]);
+      expect(dir.byUid(pod.uid)).toBe(pod);
+      expect(dir.byIp(pod.ips[0]!)?.uid).toBe(pod.uid);
+    }
+    // One ReplicaSet read for both pods: the second was a cache hit (or joined the first's request).
+    const metric = async (name: string) => (await registry.getSingleMetric(name)!.get()).values.reduce((s, v) => s + v.value, 0);
+    expect(await metric('crowsnest_agent_owner_cache_misses_total')).toBe(1);
+    expect(await metric('crowsnest_agent_owner_cache_hits_total')).toBeGreaterThanOrEqual(1);
+
+    // Scaled down: the deleted pod leaves the directory, and listeners heard of it.
+    const before = changes;
+    await c.kubectl(['scale', '-n', ns, 'deployment/web', '--replicas=1']);
+    await eventually(() => expect(mine()).toHaveLength(1), 60_000);
+    expect(changes).toBeGreaterThan(before);
+  });
+});
+
+describe.skipIf(kubeSkipReason !== undefined)('agent Kubernetes events', () => {
+  const fast = { leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500, batchMaxAgeMs: 200, initialBackoffMs: 200 };
+
+  it('stores the scheduler\'s and controllers\' events of a Deployment once each, across a watch cut mid-stream', async () => {
+    const c = cluster();
+    const ns = await c.namespace('events');
+    const proxy = await cuttableProxy(Number(c.env.KUBE_API_PORT));
+    cleanups.push(() => proxy.close());
+    const registry = new Registry();
+    const dataDir = join(tmp, 'events-a');
+    const collector = new EventsCollector({
+      api: createKubeApi(kubeConfigVia(c.kc, proxy.port)),
+      queue: gatewayStandIn(),
+      registry,
+      log: silentLogger(),
+      dataDir,
+      identity: 'agent-a',
+      leaseNamespace: 'default',
+      leaseName: 'events-a',
+      ...fast,
+    });
+    collector.start();
+    cleanups.push(() => collector.stop());
+    await eventually(() => expect(collector.isLeader).toBe(true), 30_000);
+
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment('api', 'kwok-node-0', 1) });
+    const rows = await eventually(async () => {
+      const r = await storedEvents(ns);
+      const reasons = r.map((x) => x.attributes['k8s.event.reason']);
+      expect(reasons).toEqual(expect.arrayContaining(['ScalingReplicaSet', 'SuccessfulCreate', 'Scheduled']));
+      return r;
+    }, 60_000, 500);
+    const scheduled = rows.find((r) => r.attributes['k8s.event.reason'] === 'Scheduled')!;
+    expect(scheduled.severityText).toBe('INFO');
+    expect(scheduled.severityNumber).toBe(9);
+    expect(scheduled.body).toMatch(/assigned .*\/api-.* to kwok-node-0/);
+    expect(scheduled.attributes).toMatchObject({ 'k8s.event.type': 'Normal', 'k8s.event.reporting_controller': 'default-scheduler', 'k8s.object.kind': 'Pod', 'k8s.event.count': '1' });
+    expect(scheduled.resource.attributes).toMatchObject({ 'k8s.namespace.name': ns, 'k8s.deployment.name': 'api', 'k8s.pod.name': scheduled.attributes['k8s.object.name'] });
+    expect(scheduled.resource.attributes['k8s.replicaset.name']).toMatch(/^api-/);
+    const scaling = rows.find((r) => r.attributes['k8s.event.reason'] === 'ScalingReplicaSet')!;
+    expect(scaling.attributes['k8s.event.reporting_controller']).toBe('deployment-controller');
+    expect(scaling.resource.attributes['k8s.deployment.name']).toBe('api');
+
+    // Cut every connection (the watch among them), then make more events while the collector reconnects.
+    expect(proxy.cut()).toBeGreaterThan(0);
+    await c.kubectl(['scale', '-n', ns, 'deployment/api', '--replicas=3']);
+    await eventually(async () => expect((await storedEvents(ns)).filter((r) => r.attributes['k8s.event.reason'] === 'Scheduled')).toHaveLength(3), 60_000, 500);
+    expect(await metricSum(registry, 'crowsnest_agent_kube_watch_restarts_total', { reason: 'error' })).toBeGreaterThanOrEqual(1);
+    proxy.cut();
+    await c.kubectl(['scale', '-n', ns, 'deployment/api', '--replicas=1']);
+    await eventually(async () => {
+      const all = await storedEvents(ns);
+      // Every update the API server holds is stored, and nothing twice.
+      const stored = new Set(all.map((r) => `${r.attributes['k8s.event.uid']}|${r.attributes['k8s.event.count']}`));
+      for (const k of await apiEventKeys(ns)) expect(stored).toContain(k);
+      expect(all.some((r) => r.attributes['k8s.event.reason'] === 'SuccessfulDelete')).toBe(true);
+    }, 60_000, 500);
+    expectNoDuplicates(await storedEvents(ns));
+  });
+});
