@@ -1,0 +1,172 @@
+/**
+ * The details of one span: status, timing, attributes, events, links, resource, scope, its log records, and a
+ * link to its logs on the logs page.
+ */
+import { Link } from 'react-router';
+import type { Span } from '../../../query/contract.ts';
+import { formatDurationNs } from '../shared/format/format.ts';
+import { type PlacedLog, spanLogsHref } from './timeline.ts';
+import type { TreeNode } from './tree.ts';
+
+function Attrs({ attrs, testId }: { attrs: Record<string, string>; testId?: string }) {
+  const entries = Object.entries(attrs).sort(([a], [b]) => a.localeCompare(b));
+  if (entries.length === 0) return <p className="muted">None.</p>;
+  return (
+    <dl className="kv" data-testid={testId}>
+      {entries.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+function offset(ns: number): string {
+  return `${ns < 0 ? '−' : '+'}${formatDurationNs(Math.abs(ns))}`;
+}
+
+export function SpanDetails({
+  node,
+  parentName,
+  logs,
+  onClose,
+  onJump,
+  searchParams,
+}: {
+  node: TreeNode;
+  parentName: string | undefined;
+  logs: readonly PlacedLog[];
+  onClose: () => void;
+  onJump: (spanId: string) => void;
+  searchParams: URLSearchParams;
+}) {
+  const s: Span = node.span;
+  const startNs = BigInt(s.startTimeUnixNano);
+  return (
+    <aside className="span-details" aria-label={`Span ${s.name}`} data-testid="span-details">
+      <div className="details-head">
+        <h2>{s.name}</h2>
+        <button type="button" className="btn" onClick={onClose} aria-label="Close the span details (Esc)">
+          ×
+        </button>
+      </div>
+      <dl className="kv compact">
+        <div>
+          <dt>Service</dt>
+          <dd>{s.serviceName}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd data-testid="detail-duration">{formatDurationNs(Number(s.durationNano))}</dd>
+        </div>
+        <div>
+          <dt>Starts at</dt>
+          <dd>{offset(node.startNs)} into the trace</dd>
+        </div>
+        <div>
+          <dt>Kind</dt>
+          <dd>{s.kind}</dd>
+        </div>
+        <div>
+          <dt>Status</dt>
+          <dd className={s.status.code === 'Error' ? 'bad' : undefined} data-testid="detail-status">
+            {s.status.code}
+            {s.status.message ? `: ${s.status.message}` : ''}
+          </dd>
+        </div>
+        <div>
+          <dt>Span id</dt>
+          <dd>
+            <code>{s.spanId}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Parent</dt>
+          <dd>
+            {s.parentSpanId === '' ? (
+              'none (root)'
+            ) : node.missingParent !== undefined ? (
+              <span className="warn">missing: {s.parentSpanId} is not in this trace</span>
+            ) : (
+              <button type="button" className="linkish" onClick={() => onJump(s.parentSpanId)}>
+                {parentName ?? s.parentSpanId}
+              </button>
+            )}
+          </dd>
+        </div>
+      </dl>
+      <p>
+        <Link className="btn" to={spanLogsHref(s.traceId, s.spanId, s.startTimeUnixNano, s.durationNano)} data-testid="span-logs-link">
+          Logs of this span →
+        </Link>
+      </p>
+      <section>
+        <h3>Attributes</h3>
+        <Attrs attrs={s.attributes} testId="detail-attributes" />
+      </section>
+      <section>
+        <h3>Events ({s.events.length})</h3>
+        {s.events.length === 0 ? (
+          <p className="muted">None.</p>
+        ) : (
+          <ol className="events" data-testid="detail-events">
+            {s.events.map((e, i) => (
+              <li key={i}>
+                <span className="muted">{offset(Number(BigInt(e.timeUnixNano) - startNs))}</span> <strong>{e.name}</strong>
+                <Attrs attrs={e.attributes} />
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+      <section>
+        <h3>Links ({s.links.length})</h3>
+        {s.links.length === 0 ? (
+          <p className="muted">None.</p>
+        ) : (
+          <ul className="links" data-testid="detail-links">
+            {s.links.map((l, i) => (
+              <li key={i}>
+                <Link to={`/traces/${l.traceId}?span=${l.spanId}${searchParams.get('from') ? `&from=${searchParams.get('from')}` : ''}${searchParams.get('to') ? `&to=${searchParams.get('to')}` : ''}`}>
+                  {l.traceId === s.traceId ? 'this trace' : `trace ${l.traceId.slice(0, 8)}…`} / span {l.spanId}
+                </Link>
+                <Attrs attrs={l.attributes} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section>
+        <h3>Log records ({logs.length})</h3>
+        {logs.length === 0 ? (
+          <p className="muted">No record of this trace names this span.</p>
+        ) : (
+          <ol className="span-logs" data-testid="detail-logs">
+            {logs.map((l, i) => (
+              <li key={i} className={l.log.severityNumber >= 17 ? 'bad' : l.log.severityNumber >= 13 ? 'warn' : undefined}>
+                <span className="muted">{offset(l.atNs - node.startNs)}</span> <span className="sev">{l.log.severityText || 'LOG'}</span> {l.log.body}
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+      <section>
+        <h3>Resource</h3>
+        <Attrs attrs={s.resource.attributes} testId="detail-resource" />
+      </section>
+      <section>
+        <h3>Scope</h3>
+        <p>
+          {s.scope.name || <span className="muted">unnamed</span>} {s.scope.version && <span className="muted">{s.scope.version}</span>}
+        </p>
+        {s.traceState && (
+          <p>
+            Trace state: <code>{s.traceState}</code>
+          </p>
+        )}
+      </section>
+    </aside>
+  );
+}

@@ -1,0 +1,59 @@
+/**
+ * The traces surface's server state: one TanStack Query hook per resource over the typed contract (the same
+ * pattern as ui/src/shared/api/hooks.ts). Keys are the resource and its exact parameters.
+ */
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import type {
+  LogSearchResponse,
+  TraceResponse,
+  TraceScatterQuery,
+  TraceScatterResponse,
+  TraceSearchQuery,
+  TraceSearchResponse,
+} from '../../../query/contract.ts';
+import { type Params, type ParamValue, apiGet } from '../shared/api/client.ts';
+
+/** GET /api/v1/traces: one page of summaries. */
+export function useTracePage(params: Params<TraceSearchQuery>) {
+  return useQuery({
+    queryKey: ['/traces', params],
+    queryFn: ({ signal }) => apiGet<TraceSearchResponse>('/traces', params as Record<string, ParamValue>, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** GET /api/v1/traces/scatter */
+export function useTraceScatter(params: Params<TraceScatterQuery>) {
+  return useQuery({
+    queryKey: ['/traces/scatter', params],
+    queryFn: ({ signal }) => apiGet<TraceScatterResponse>('/traces/scatter', params as Record<string, ParamValue>, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** GET /api/v1/traces/{traceId}: a trace does not change once complete, so it stays fresh for a minute. */
+export function useTrace(traceId: string, limit: number | undefined) {
+  return useQuery({
+    queryKey: ['/traces/:id', traceId, limit],
+    queryFn: ({ signal }) => apiGet<TraceResponse>(`/traces/${encodeURIComponent(traceId)}`, { limit }, signal),
+    staleTime: 60_000,
+    enabled: /^[0-9a-fA-F]{32}$/.test(traceId),
+  });
+}
+
+/** Most log records of one trace the view loads (one page of GET /api/v1/logs). */
+export const TRACE_LOG_LIMIT = 1000;
+
+/** GET /api/v1/logs?traceId=…: the trace's records, over its time window with a margin either side. */
+export function useTraceLogs(traceId: string, window: { startMs: number; endMs: number } | undefined) {
+  return useQuery({
+    queryKey: ['/logs', { traceId, ...window }],
+    queryFn: ({ signal }) =>
+      apiGet<LogSearchResponse>('/logs', { traceId, start: String(window!.startMs), end: String(window!.endMs), limit: TRACE_LOG_LIMIT }, signal),
+    enabled: window !== undefined,
+    staleTime: 60_000,
+  });
+}
+
+/** Services (for the filter's choices) and a service's operations. */
+export { useOperations, useServices } from '../shared/api/hooks.ts';
