@@ -5,6 +5,8 @@
 //   roles          ingest/{receivers,pipeline,kafka} (gateway, writer) · query/ (query API, later the adapter
 //                  and the inspector) · agents/ (the node agent): each imports the shared layer, never another role
 //   composition    ingest/cli: the only code that imports roles and puts them into a process
+//   demo           ingest/demo: simulated applications (the OpenTelemetry SDK), which reach the platform over
+//                  OTLP only; the CLI loads them for `crowsnest demo` and `start --demo`
 //   ui/            imports our code for its types only (the API contract); at run time it talks HTTP
 //
 // Tests may reach across (an end-to-end test starts a whole platform), so these rules skip them.
@@ -50,6 +52,19 @@ export default [
     rules: {
       '@typescript-eslint/no-restricted-imports': rule(
         { group: ['../cli/**', '../../{query,agents,ui}/**', ...cli.group, ...query.group, ...agents.group], message: 'a role never imports another role or the CLI' },
+        { group: ['../{core,config,storage,otlp}/**'], message: sharedByName.message },
+      ),
+    },
+  },
+  {
+    files: ['ingest/demo/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': rule(
+        {
+          group: ['../{receivers,pipeline,kafka,cli}/**', '../../{query,agents,ui}/**', ...ingestRoles.group, ...cli.group, ...query.group, ...agents.group, ...ui.group],
+          message: 'the demo is an application of its own: it reaches the platform over OTLP only',
+        },
         { group: ['../{core,config,storage,otlp}/**'], message: sharedByName.message },
       ),
     },

@@ -37,6 +37,10 @@ describe('import boundaries', () => {
     ['ingest/kafka/x.ts', "import { AppError } from '../core/errors.ts';", 'by its name'],
     ['ui/src/x.ts', "import { API_PREFIX } from '../../query/app.ts';", 'types only'],
     ['ui/src/x.ts', "import { AppError } from '#core/errors.ts';", 'types only'],
+    ['ingest/demo/x.ts', "import { gatewayRole } from '../receivers/role.ts';", 'over OTLP only'],
+    ['ingest/demo/x.ts', "import { buildQueryApp } from '../../query/app.ts';", 'over OTLP only'],
+    ['ingest/demo/x.ts', "import { main } from '../cli/main.ts';", 'over OTLP only'],
+    ['ingest/demo/x.ts', "import { createLogger } from '../core/log.ts';", 'by its name'],
   ])('%s: refuses %s', async (file, line, why) => {
     const found = await problems(file, line);
     expect(found).toHaveLength(1);
@@ -52,6 +56,9 @@ describe('import boundaries', () => {
     ['ingest/kafka/x.ts', "import type { Transport } from '../pipeline/transport.ts';"],
     ['ingest/storage/x.ts', "import { rowsOf } from '#otlp/rows.ts';"],
     ['ingest/cli/x.ts', "import { buildQueryApp } from '../../query/app.ts';"],
+    ['ingest/cli/x.ts', "import { DEMO } from '../demo/options.ts';"],
+    ['ingest/demo/x.ts', "import type { Logger } from '#core/log.ts';"],
+    ['ingest/demo/x.ts', "import { millisToHrTime } from '@opentelemetry/core';"],
     ['ui/src/x.ts', "import type { ServicesResponse } from '../../query/contract.ts';"],
     ['query/routes/x.test.ts', "import { KafkaWriter } from '../../ingest/kafka/writer.ts';"],
   ])('%s: allows %s', async (file, line) => {
