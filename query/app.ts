@@ -14,6 +14,7 @@ import type { Logger } from '#core/log.ts';
 import type { PlatformMetrics } from '#core/metrics.ts';
 import type { PipelineStatus } from '#core/pipeline-status.ts';
 import type { Store } from '#storage/client.ts';
+import type { TailHub } from './tail/hub.ts';
 import { loadFeatures, servable } from './features.ts';
 
 export interface QueryDeps {
@@ -27,6 +28,8 @@ export interface QueryDeps {
   notReady?: () => string | undefined;
   /** Ingest pipeline state for GET /api/v1/pipeline; the route exists only when given. */
   pipeline?: (() => PipelineStatus) | undefined;
+  /** The live tail's hub; GET /api/v1/logs/tail exists only when given. */
+  tail?: TailHub | undefined;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -39,11 +42,12 @@ export const API_DESCRIPTION =
 export interface QueryApiOptions {
   store: Store | undefined;
   pipeline?: (() => PipelineStatus) | undefined;
+  tail?: TailHub | undefined;
 }
 
 /** The /api/v1 route groups this process can serve. */
 export const queryApi: FastifyPluginAsync<QueryApiOptions> = async (app, opts) => {
-  const deps = { store: opts.store, pipeline: opts.pipeline };
+  const deps = { store: opts.store, pipeline: opts.pipeline, tail: opts.tail };
   for (const feature of await loadFeatures()) {
     if (!servable(feature, deps)) continue;
     // `servable` checked that every need is present.
@@ -59,6 +63,6 @@ export async function buildQueryApp(deps: QueryDeps): Promise<FastifyInstance> {
     authTokens: deps.authTokens,
     notReady: deps.notReady ?? (() => undefined),
     description: API_DESCRIPTION,
-    plugins: [{ plugin: queryApi, opts: { store: deps.store, pipeline: deps.pipeline } }],
+    plugins: [{ plugin: queryApi, opts: { store: deps.store, pipeline: deps.pipeline, tail: deps.tail } }],
   });
 }

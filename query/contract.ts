@@ -11,6 +11,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import type { errorBody } from './schemas/common.ts';
+import type { logTailDropped, logTailQuerystring, logTailReady } from './tail/schema.ts';
 import type { logHistogramQuerystring, logHistogramResponse, logSearchQuerystring, logSearchResponse } from './schemas/logs.ts';
 import type {
   metricCatalogQuerystring,
@@ -98,6 +99,17 @@ export type MetricAgg = NonNullable<MetricSeriesQuery['agg']>;
 export type MetricPointsQuery = FromSchema<typeof metricPointsQuerystring>;
 export type MetricPointsResponse = FromSchema<typeof metricPointsResponse>;
 export type MetricPoint = MetricPointsResponse['points'][number];
+
+/** GET /api/v1/logs/tail (Server-Sent Events: `ready`, `records` with `LogRecord`s, `dropped`; see query/tail/schema.ts) */
+export type LogTailQuery = FromSchema<typeof logTailQuerystring>;
+/** `data` of the `ready` event. */
+export type LogTailReady = FromSchema<typeof logTailReady>;
+/** `data` of a `records` event. */
+export interface LogTailRecords {
+  records: LogRecord[];
+}
+/** `data` of a `dropped` event. */
+export type LogTailDropped = FromSchema<typeof logTailDropped>;
 
 /** GET /api/v1/pipeline: the shared pipeline-status contract (its producer is the Kafka lag monitor). */
 export type { KafkaPipelineStatus, LocalPipelineStatus, PartitionLag, PipelineStatus as PipelineResponse, TopicStatus } from '#core/pipeline-status.ts';

@@ -8,11 +8,14 @@ import { readdir } from 'node:fs/promises';
 import type { FastifyPluginAsync, FastifyPluginCallback } from 'fastify';
 import type { PipelineStatus } from '#core/pipeline-status.ts';
 import type { Store } from '#storage/client.ts';
+import type { TailHub } from './tail/hub.ts';
 
 /** What a process offers route groups. */
 export interface FeatureDeps {
   store: Store;
   pipeline: () => PipelineStatus;
+  /** The live tail's hub (the query role runs one). */
+  tail: TailHub;
 }
 
 type Need = keyof FeatureDeps;

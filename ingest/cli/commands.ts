@@ -7,7 +7,8 @@
  *   gateway   the gateway alone (needs Kafka)
  *   writer    the writer (needs Kafka); with embedded chDB also the query API, since chDB binds its data
  *             directory to one process
- *   query     the query API and the pipeline monitor (needs --clickhouse-url)
+ *   query     the query API and the pipeline monitor (needs --clickhouse-url); with Kafka also the Kafka log tap,
+ *             which feeds the live tail from the logs topic
  *
  * A command's options are the union of its roles' sections and the options every process has; which of its
  * roles run can depend on the config (the writer's query API), so the spec is the union of all it may run.
@@ -15,6 +16,7 @@
 import { PROCESS } from '#config/options.ts';
 import type { ConfigSpec } from '#config/spec.ts';
 import { type Role, RoleError } from '#core/role.ts';
+import { kafkaLogTapRole } from '../kafka/log-tap.ts';
 import { pipelineMonitorRole } from '../kafka/monitor-role.ts';
 import { writerRole } from '../pipeline/role.ts';
 import { gatewayRole } from '../receivers/role.ts';
@@ -56,12 +58,13 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   },
   query: {
     summary: 'The query API (needs --clickhouse-url: embedded chDB is served by the writer process).',
-    options: spec(...roles(pipelineMonitorRole, queryRole)),
+    options: spec(...roles(pipelineMonitorRole, kafkaLogTapRole, queryRole)),
     roles: (c) => {
       if (embedded(c)) {
         throw new RoleError('with embedded chDB the query role runs inside the writer process (`crowsnest writer` or `crowsnest start`); use --clickhouse-url to run it apart');
       }
-      return roles(pipelineMonitorRole, queryRole);
+      // With Kafka the live tail reads the logs topic (while someone tails); without, it polls ClickHouse (query/tail).
+      return kafkaOn(c) ? roles(pipelineMonitorRole, kafkaLogTapRole, queryRole) : roles(pipelineMonitorRole, queryRole);
     },
   },
 };

@@ -4,6 +4,7 @@
  */
 import type { KAFKA, STORAGE, WRITER } from '#config/options.ts';
 import type { ConfigOf } from '#config/spec.ts';
+import type { LogTap } from '#core/log-tap.ts';
 import type { RoleContext, RunningRole } from '#core/role.ts';
 import type { Store } from '#storage/client.ts';
 import type { Codecs } from '#storage/codecs.ts';
@@ -12,13 +13,13 @@ import { KafkaWriter } from './writer.ts';
 
 type WriterConfig = ConfigOf<typeof STORAGE & typeof KAFKA & typeof WRITER>;
 
-export async function startKafkaWriter(ctx: RoleContext<WriterConfig>, resources: KafkaResources, store: Store, codecs: Codecs): Promise<RunningRole> {
+export async function startKafkaWriter(ctx: RoleContext<WriterConfig>, resources: KafkaResources, store: Store, codecs: Codecs, tap?: LogTap): Promise<RunningRole> {
   const { config } = ctx;
   const { kafka, metrics: kmetrics, topics } = resources;
   const writer = new KafkaWriter(
     kafka,
     store,
-    { database: config.clickhouseDatabase, codecs, groupId: config.kafkaGroupId, topics, maxRows: config.batchMaxRows, maxAgeMs: config.kafkaBatchMaxAgeMs },
+    { database: config.clickhouseDatabase, codecs, groupId: config.kafkaGroupId, topics, maxRows: config.batchMaxRows, maxAgeMs: config.kafkaBatchMaxAgeMs, tap },
     ctx.metrics,
     kmetrics,
     ctx.log,

@@ -38,6 +38,7 @@ import { setMaxListeners } from 'node:events';
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PlatformMetrics } from '#core/metrics.ts';
+import type { LogTap } from '#core/log-tap.ts';
 import type { WriterStatus } from '#core/pipeline-status.ts';
 import { attempt, retry, unwrap } from '#core/retry.ts';
 import { OtlpDecodeError } from '#otlp/decode.ts';
@@ -65,6 +66,8 @@ export interface KafkaWriterOptions {
   maxBackoffMs?: number;
   /** Longest wait between attempts to start a fresh consumer after a crash. @default 10000 */
   maxRestartBackoffMs?: number;
+  /** Told of every plan's log requests once they are inserted, while anyone tails (#core/log-tap.ts). */
+  tap?: LogTap | undefined;
 }
 
 /** A consumer and what became of it: its first fetch after `run`, or its crash. */
@@ -86,6 +89,8 @@ interface Plan {
   /** Each table's rows, encoded into Native blocks as they arrive. */
   tables: StagedTables;
   dead: { message: KafkaMessage; error: string }[];
+  /** The plan's log requests, kept only while the log tap has listeners; published once inserted. */
+  logs: Uint8Array[];
   startedAt: number;
 }
 
@@ -335,7 +340,7 @@ export class KafkaWriter {
       this.log.warn({ topic, partition, first: first.toString(), last: replayUntil.toString() }, 'replaying a planned batch');
     }
     const tables = new StagedTables(this.store, this.opts.database, this.opts.codecs);
-    return { topic, partition, first, last: first - 1n, replayUntil, replayed: replayUntil !== undefined, tables, dead: [], startedAt: Date.now() };
+    return { topic, partition, first, last: first - 1n, replayUntil, replayed: replayUntil !== undefined, tables, dead: [], logs: [], startedAt: Date.now() };
   }
 
   #addMessage(plan: Plan, message: KafkaMessage): void {
@@ -352,6 +357,7 @@ export class KafkaWriter {
     }
     try {
       plan.tables.addRequest(signal, message.value);
+      if (signal === 'logs' && this.opts.tap?.active) plan.logs.push(message.value);
     } catch (e) {
       if (!(e instanceof OtlpDecodeError)) this.log.error({ err: e }, 'decoder failed unexpectedly');
       plan.dead.push({ message, error: (e as Error).message });
@@ -413,6 +419,7 @@ export class KafkaWriter {
     } finally {
       await discard(plan);
     }
+    this.opts.tap?.publish(plan.logs); // inserted: the live tail may show them now
     const last = plan.replayUntil ?? plan.last; // always set by now: the ledger step ran
     try {
       await this.#consumer.commitOffsets([{ topic, partition, offset: (last + 1n).toString() }]);

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { KAFKA, STORAGE, WRITER } from '#config/options.ts';
+import { LOG_TAP, LogTap } from '#core/log-tap.ts';
 import { defineRole } from '#core/role.ts';
 import { PIPELINE_STATUS } from '#core/services.ts';
 import { loadCodecs } from '#storage/codecs.ts';
@@ -27,7 +28,10 @@ export const writerRole = defineRole({
     const store = await ctx.store();
     const codecs = await loadCodecs(store, config.clickhouseDatabase);
     const kafka = kafkaOf(ctx);
-    if (kafka !== undefined) return startKafkaWriter(ctx, await kafka, store, codecs);
+    // The live tail of this process's query API hears of inserted log records through this tap (query/tail).
+    const tap = new LogTap('writer', undefined, (err) => ctx.log.error({ err }, 'a log tap listener failed'));
+    ctx.services.provide(LOG_TAP, tap);
+    if (kafka !== undefined) return startKafkaWriter(ctx, await kafka, store, codecs, tap);
 
     const log = ctx.log.child({ part: 'wal' });
     // The gauges read the log at each scrape (after it is open); the log reports its syncs and dead letters to the counters.
@@ -49,7 +53,7 @@ export const writerRole = defineRole({
       onRetryRecognized: () => wmetrics.retriesRecognized.inc(),
       warn: (fields, msg) => log.warn(fields, msg),
     });
-    const writer = new WalWriter(wal, store, { database: config.clickhouseDatabase, codecs, maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs }, ctx.metrics, wmetrics, log);
+    const writer = new WalWriter(wal, store, { database: config.clickhouseDatabase, codecs, maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs, tap }, ctx.metrics, wmetrics, log);
     try {
       await writer.start();
     } catch (e) {

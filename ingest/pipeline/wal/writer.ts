@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PlatformMetrics } from '#core/metrics.ts';
 import type { WalPipelineStatus } from '#core/pipeline-status.ts';
+import type { LogTap } from '#core/log-tap.ts';
 import { attempt, retry } from '#core/retry.ts';
 import { OtlpDecodeError } from '#otlp/decode.ts';
 import type { Store } from '#storage/client.ts';
@@ -41,6 +42,8 @@ export interface WalWriterOptions {
    * answering in the same process must not wait behind a backlog's worth of it: about one request per turn. @default 64 KiB
    */
   readSliceBytes?: number;
+  /** Told of every plan's log requests once they are inserted, while anyone tails (#core/log-tap.ts). */
+  tap?: LogTap | undefined;
 }
 
 interface Plan {
@@ -51,6 +54,8 @@ interface Plan {
   replayed: boolean;
   tables: StagedTables;
   dead: { record: WalRecord; error: string }[];
+  /** The plan's log requests, kept only while the log tap has listeners; published once inserted. */
+  logs: Uint8Array[];
   /** Where reading resumes after this plan: its commit position. */
   end: WalPosition;
   startedAt: number;
@@ -195,6 +200,7 @@ export class WalWriter {
         replayed: recovered !== undefined,
         tables: new StagedTables(this.store, this.opts.database, this.opts.codecs),
         dead: [],
+        logs: [],
         end: record.next,
         startedAt: Date.now(),
       };
@@ -204,6 +210,7 @@ export class WalWriter {
     plan.end = record.next;
     try {
       plan.tables.addRequest(record.signal, record.payload);
+      if (record.signal === 'logs' && this.opts.tap?.active) plan.logs.push(record.payload);
     } catch (e) {
       // Records were validated before they were acknowledged: only a decoder change or a bug gets here.
       if (!(e instanceof OtlpDecodeError)) this.log.error({ err: e, offset: record.offset }, 'decoder failed unexpectedly on a WAL record');
@@ -246,6 +253,7 @@ export class WalWriter {
         return;
       }
       this.#error = null;
+      this.opts.tap?.publish(plan.logs); // inserted: the live tail may show them now
       await this.wal.commit(plan.end);
       this.metrics.queueBytes.set(this.wal.pendingBytes);
       this.metrics.queueDepth.set(this.wal.pendingRecords);
