@@ -20,8 +20,11 @@ export interface Batch {
   items: number;
 }
 
-/** How a send ended: acknowledged by the gateway, or refused for good (a 4xx other than 408/429: retrying cannot help). */
-export type Settled = { ok: true } | { ok: false; permanent: true; status: number; reason: string };
+/**
+ * How a send ended: acknowledged by the gateway, or refused for good (a 4xx other than 408/429: retrying cannot help).
+ * An acknowledgement may carry an OTLP partial success: `rejected` items the gateway refused, with its `message`.
+ */
+export type Settled = { ok: true; rejected?: number; message?: string } | { ok: false; permanent: true; status: number; reason: string };
 
 export interface Sink {
   /**
