@@ -280,4 +280,92 @@ describe.skipIf(kubeSkipReason !== undefined)('agent Kubernetes events', () => {
     }, 60_000, 500);
     expectNoDuplicates(await storedEvents(ns));
   });
+
+  it('relists after 410 Gone (etcd compacted, control plane restarted) and stores nothing twice', async () => {
+    const c = cluster();
+    const ns = await c.namespace('gone');
+    const dataDir = join(tmp, 'events-gone');
+    const make = (registry: Registry) =>
+      new EventsCollector({ api: createKubeApi(c.kc), queue: gatewayStandIn(), registry, log: silentLogger(), dataDir, identity: 'agent-gone', leaseNamespace: 'default', leaseName: 'events-gone', ...fast });
+    const first = make(new Registry());
+    first.start();
+    await eventually(() => expect(first.isLeader).toBe(true), 30_000);
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment('db', 'kwok-node-1', 2) });
+    await eventually(async () => expect((await storedEvents(ns)).filter((r) => r.attributes['k8s.event.reason'] === 'Scheduled')).toHaveLength(2), 60_000, 500);
+    await first.stop();
+    const before = await storedEvents(ns);
+
+    // While no collector runs: more events, then the history behind the checkpoint is compacted away and the
+    // API server's watch cache starts afresh, so the persisted resourceVersion is too old to watch from.
+    await c.kubectl(['scale', '-n', ns, 'deployment/db', '--replicas=3']);
+    await eventually(async () => expect((await apiEventKeys(ns)).length).toBeGreaterThan(before.length), 30_000, 500);
+    const etcd = `http://127.0.0.1:${c.env.KUBE_ETCD_PORT}`;
+    const range = await (await fetch(`${etcd}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64'), limit: 1 }) })).json() as { header: { revision: string } };
+    const compacted = await fetch(`${etcd}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision: range.header.revision, physical: true }) });
+    expect(compacted.status).toBe(200);
+    const restarted = await c.sh(['restart']);
+    expect(restarted.code, restarted.stderr).toBe(0);
+
+    const registry = new Registry();
+    const second = make(registry);
+    second.start();
+    cleanups.push(() => second.stop());
+    await eventually(async () => {
+      expect(await metricSum(registry, 'crowsnest_agent_kube_watch_restarts_total', { resource: 'events', reason: 'expired' })).toBeGreaterThanOrEqual(1);
+      const all = await storedEvents(ns);
+      expect(all.filter((r) => r.attributes['k8s.event.reason'] === 'Scheduled')).toHaveLength(3);
+      const stored = new Set(all.map((r) => `${r.attributes['k8s.event.uid']}|${r.attributes['k8s.event.count']}`));
+      for (const k of await apiEventKeys(ns)) expect(stored).toContain(k);
+    }, 90_000, 500);
+    expectNoDuplicates(await storedEvents(ns));
+    // The relist met every event stored before as already stored.
+    expect(await metricSum(registry, 'crowsnest_agent_k8s_events_total', { result: 'duplicate' })).toBeGreaterThanOrEqual(before.length);
+  }, 180_000);
+
+  it('elects one leader of two; the other takes over once the killed leader\'s lease expired', async () => {
+    const c = cluster();
+    const ns = await c.namespace('handover');
+    const lease = 'events-handover';
+    const make = (id: string) =>
+      new EventsCollector({ api: createKubeApi(c.kc), queue: gatewayStandIn(), registry: new Registry(), log: silentLogger(), dataDir: join(tmp, id), identity: id, leaseNamespace: 'default', leaseName: lease, ...fast });
+    const a = make('agent-1');
+    const b = make('agent-2');
+    a.start();
+    b.start();
+    cleanups.push(() => a.stop(), () => b.stop());
+    const holder = async () => (await c.objects.read({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: lease, namespace: 'default' } }) as any).spec;
+    const leader = await eventually(async () => {
+      expect([a.isLeader, b.isLeader].filter(Boolean)).toHaveLength(1);
+      const spec = await holder();
+      expect(spec.holderIdentity).toBe(a.isLeader ? 'agent-1' : 'agent-2');
+      return a.isLeader ? a : b;
+    }, 30_000);
+    const other = leader === a ? b : a;
+    const otherId = other === a ? 'agent-1' : 'agent-2';
+    // Stays one leader over several renewals.
+    await new Promise((r) => setTimeout(r, 3 * fast.retryPeriodMs));
+    expect(other.isLeader).toBe(false);
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment('one', 'kwok-node-0', 1) });
+    await eventually(async () => expect((await storedEvents(ns)).some((r) => r.attributes['k8s.event.reason'] === 'Scheduled')).toBe(true), 60_000, 500);
+
+    // Killed: stops without releasing, so the lease must expire before the other may take it.
+    const transitions = (await holder()).leaseTransitions as number;
+    const killedAt = Date.now();
+    await leader.stop({ release: false });
+    expect((await holder()).holderIdentity).not.toBe(otherId);
+    await eventually(async () => {
+      expect(other.isLeader).toBe(true);
+      expect((await holder()).holderIdentity).toBe(otherId);
+    }, 30_000, 200);
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(fast.leaseDurationMs - fast.retryPeriodMs);
+    expect((await holder()).leaseTransitions).toBe(transitions + 1);
+
+    // The new leader collects: a second Deployment's events arrive, and the first's are not stored again.
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment('two', 'kwok-node-1', 1) });
+    await eventually(async () => {
+      const rows = await storedEvents(ns);
+      expect(rows.filter((r) => r.attributes['k8s.event.reason'] === 'Scheduled')).toHaveLength(2);
+    }, 60_000, 500);
+    expectNoDuplicates(await storedEvents(ns));
+  }, 120_000);
 });
