@@ -16,6 +16,8 @@ import type { logHistogramQuerystring, logHistogramResponse, logSearchQuerystrin
 import type {
   metricCatalogQuerystring,
   metricCatalogResponse,
+  metricLabelValuesQuerystring,
+  metricLabelValuesResponse,
   metricPointsQuerystring,
   metricPointsResponse,
   metricSeriesQuerystring,
@@ -99,6 +101,11 @@ export type MetricAgg = NonNullable<MetricSeriesQuery['agg']>;
 export type MetricPointsQuery = FromSchema<typeof metricPointsQuerystring>;
 export type MetricPointsResponse = FromSchema<typeof metricPointsResponse>;
 export type MetricPoint = MetricPointsResponse['points'][number];
+
+/** GET /api/v1/metrics/label-values */
+export type MetricLabelValuesQuery = FromSchema<typeof metricLabelValuesQuerystring>;
+export type MetricLabelValuesResponse = FromSchema<typeof metricLabelValuesResponse>;
+export type MetricLabelValue = MetricLabelValuesResponse['values'][number];
 
 /** GET /api/v1/logs/tail (Server-Sent Events: `ready`, `records` with `LogRecord`s, `dropped`; see query/tail/schema.ts) */
 export type LogTailQuery = FromSchema<typeof logTailQuerystring>;

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attrs, ExponentialHistogramRow, GaugeRow, HistogramRow, MetricRowBase, SumRow, SummaryRow } from '#otlp/rows.ts';
-import type { ErrorResponse, MetricCatalogResponse, MetricPoint, MetricPointsResponse, MetricSeriesResponse } from '../contract.ts';
+import { silentLogger } from '#core/log.ts';
+import { createMetrics } from '#core/metrics.ts';
+import { buildQueryApp } from '../app.ts';
+import type { ErrorResponse, MetricCatalogResponse, MetricLabelValuesResponse, MetricPoint, MetricPointsResponse, MetricSeriesResponse } from '../contract.ts';
 import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
 
 /**
@@ -464,5 +467,79 @@ describe('GET /api/v1/metrics/query: parameters', () => {
     const r = await query('name=http.server.requests&limit=1');
     expect(r.series).toHaveLength(1);
     expect(r.truncated).toBe(true);
+  });
+});
+
+describe('GET /api/v1/metrics/query: defaults', () => {
+  it('a histogram without agg gets p95, not a 400 asking for q', async () => {
+    const r = await query('name=http.server.duration&groupBy=', 1);
+    expect(r.agg).toBe('quantile(0.95)');
+    // Step 0 merged: [20, 0, 30, 10], 60 observations; rank 57 is past the last finite bound: 1.
+    expect(values(r)).toEqual([[1]]);
+  });
+});
+
+describe('GET /api/v1/metrics/label-values', () => {
+  const lv = (qs: string) => h.get<MetricLabelValuesResponse>(`/api/v1/metrics/label-values?start=${T - 600_000}&end=${T + 600_000}&${qs}`);
+
+  it('lists the values of an attribute, most series first, with series counts', async () => {
+    // route /a has two true series (pods p1 and p2 in the resource), /b one.
+    const r = await lv('name=http.server.requests&key=route');
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({
+      name: 'http.server.requests',
+      type: 'sum',
+      key: 'route',
+      values: [
+        { value: '/a', series: 2 },
+        { value: '/b', series: 1 },
+      ],
+      truncated: false,
+    });
+    expect((await lv('name=memory.usage&key=ServiceName')).body.values).toEqual([{ value: 'api', series: 2 }]);
+  });
+
+  it('narrows by the other filters and a search, and limits', async () => {
+    expect((await lv('name=memory.usage&key=pod&filter=pod!=p1')).body.values.map((v) => v.value)).toEqual(['p2']);
+    expect((await lv('name=http.server.requests&key=route&search=B')).body.values.map((v) => v.value)).toEqual(['/b']);
+    const one = await lv('name=http.server.requests&key=route&limit=1');
+    expect(one.body).toMatchObject({ values: [{ value: '/a', series: 2 }], truncated: true });
+  });
+
+  it('a key the metric does not have, or an unknown metric, has no values', async () => {
+    expect((await lv('name=memory.usage&key=route')).body.values).toEqual([]);
+    expect((await lv('name=nope&key=route')).body).toEqual({ name: 'nope', type: null, key: 'route', values: [], truncated: false });
+  });
+
+  it('refuses a missing key or name, a bad limit and a bad filter with a 400 naming it', async () => {
+    const cases: [string, string][] = [
+      ['name=memory.usage', 'querystring'],
+      ['key=pod', 'querystring'],
+      ['name=memory.usage&key=pod&limit=1001', 'querystring/limit'],
+      ['name=memory.usage&key=pod&filter=pod', 'querystring/filter'],
+      ['name=memory.usage&key=pod&filter=pod=~(', 'querystring/filter'],
+      [`name=memory.usage&key=${'k'.repeat(257)}`, 'querystring/key'],
+    ];
+    for (const [qs, name] of cases) {
+      const r = await lv(qs) as unknown as { status: number; body: ErrorResponse };
+      expect(r.status, qs).toBe(400);
+      expect(r.body.error.message, qs).toContain(name);
+    }
+  });
+
+  it('is documented in OpenAPI and answers 401 without the bearer token', async () => {
+    const doc = await h.get<{ paths: Record<string, { get?: { parameters?: { name: string }[] } }> }>('/openapi.json');
+    const params = doc.body.paths['/api/v1/metrics/label-values']?.get?.parameters?.map((p) => p.name);
+    expect(params).toEqual(expect.arrayContaining(['name', 'key', 'filter', 'search', 'limit', 'start', 'end']));
+    // The same store behind an app that requires a token.
+    const secured = await buildQueryApp({ store: h.store, authTokens: ['t0k3n'], log: silentLogger(), metrics: createMetrics(), notReady: () => undefined });
+    try {
+      const url = '/api/v1/metrics/label-values?name=memory.usage&key=pod';
+      expect((await secured.inject({ url })).statusCode).toBe(401);
+      expect((await secured.inject({ url, headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
+      expect((await secured.inject({ url, headers: { authorization: 'Bearer t0k3n' } })).statusCode).toBe(200);
+    } finally {
+      await secured.close();
+    }
   });
 });

@@ -2,6 +2,7 @@
  * GET /api/v1/metrics: the metric catalogue (names, types, units, label keys).
  * GET /api/v1/metrics/query: series of one metric over a range, bucketed by step and aggregated.
  * GET /api/v1/metrics/points: the stored data points of one metric, every field as exported.
+ * GET /api/v1/metrics/label-values: the values one label takes in a metric, for filter pickers.
  */
 import { defineFeature } from '../features.ts';
 import type { FastifyPluginCallback } from 'fastify';
@@ -12,6 +13,9 @@ import type {
   MetricCatalogQuery,
   MetricCatalogResponse,
   MetricInfo,
+  MetricLabelValue,
+  MetricLabelValuesQuery,
+  MetricLabelValuesResponse,
   MetricPoint,
   MetricPointsQuery,
   MetricPointsResponse,
@@ -22,10 +26,11 @@ import type {
 import { parseGroupBy, parseLabelFilters } from '../params/filters.ts';
 import { type TimeRange, NS_PER_MS, resolveRange, resolveStepMs } from '../params/time.ts';
 import { runQuery, trimToLimit } from '../run.ts';
-import { TARGET_POINTS, metricCatalogSchema, metricPointsSchema, metricSeriesSchema } from '../schemas/metrics.ts';
+import { TARGET_POINTS, metricCatalogSchema, metricLabelValuesSchema, metricPointsSchema, metricSeriesSchema } from '../schemas/metrics.ts';
 import { type Agg, type MetricKind, type MetricType, allowedAggs, metricKindSql, metricListSql } from '../sql/metrics/catalogue.ts';
 import { metricPointsSql } from '../sql/metrics/points.ts';
 import { type MetricQuery, lookbackMs, metricSeriesSql } from '../sql/metrics/series.ts';
+import { labelValuesSql } from '../sql/metrics/values.ts';
 
 export interface MetricRouteOptions {
   store: Store;
@@ -49,6 +54,11 @@ interface MetricSeriesRoute {
 interface MetricPointsRoute {
   Querystring: MetricPointsQuery;
   Reply: { 200: MetricPointsResponse };
+}
+
+interface MetricLabelValuesRoute {
+  Querystring: MetricLabelValuesQuery;
+  Reply: { 200: MetricLabelValuesResponse };
 }
 
 /** The step, range and time window of a series query, before the metric's kind is known. */
@@ -85,7 +95,8 @@ export function pickKind(name: string, kinds: readonly KindRow[], type: MetricTy
 /** The series query for a metric of a known kind; 400 when the aggregation does not apply to it. */
 export function toMetricQuery(q: MetricSeriesQuery, w: MetricWindow, kind: MetricKind): MetricQuery {
   const allowed = allowedAggs(kind);
-  const requested = q.agg ?? allowed[0]!;
+  // A kind whose first aggregation is a quantile defaults to p95 (a quantile needs a q; a 400 for no agg helps nobody).
+  const requested: MetricAgg = q.agg ?? (allowed[0] === 'quantile' ? 'p95' : allowed[0]!);
   const pq = PERCENTILES[requested];
   const agg: Agg = pq === undefined ? (requested as Agg) : 'quantile';
   if (!allowed.includes(agg)) {
@@ -140,6 +151,19 @@ export const metricRoutes: FastifyPluginCallback<MetricRouteOptions> = (app, { s
     );
     const truncated = trimToLimit(points, q.limit);
     return { name: q.name, type: kind.type, points, truncated };
+  });
+
+  app.get<MetricLabelValuesRoute>('/metrics/label-values', { schema: metricLabelValuesSchema }, async (req) => {
+    const q = req.query;
+    const range = resolveRange(q, Date.now());
+    const kind = pickKind(q.name, await runQuery<KindRow>(store, metricKindSql(store.database, q.name, range)), q.type);
+    if (kind === undefined) return { name: q.name, type: null, key: q.key, values: [], truncated: false };
+    const values = await runQuery<MetricLabelValue>(
+      store,
+      labelValuesSql(store.database, { name: q.name, type: kind.type, range, key: q.key, filters: parseLabelFilters('filter', q.filter), search: q.search, limit: q.limit }),
+    );
+    const truncated = trimToLimit(values, q.limit);
+    return { name: q.name, type: kind.type, key: q.key, values: values.map((v) => ({ value: v.value, series: Number(v.series) })), truncated };
   });
   done();
 };

@@ -124,7 +124,7 @@ export const metricSeriesSchema = {
   tags: ['metrics'],
   summary: 'Series of one metric: label filters, step buckets and an aggregation.',
   description: [
-    'Aggregations by metric type (the first is the default):',
+    'Aggregations by metric type (the first is the default; a quantile default is p95):',
     "- gauge: avg, min, max, sum (of each series' latest value), last, count (points).",
     '- sum, cumulative monotonic: rate (per second, counter resets handled per series), increase, or the gauge aggregations on the raw value.',
     '- sum, delta: rate (sum per step / step seconds), increase (sum per step).',
@@ -228,4 +228,50 @@ export const metricPointsSchema = {
   ].join('\n'),
   querystring: metricPointsQuerystring,
   response: { 200: metricPointsResponse, ...errorResponses },
+} as const;
+
+export const metricLabelValuesQuerystring = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'key'],
+  properties: {
+    ...oneMetricParams,
+    key: { type: 'string', minLength: 1, maxLength: 256, description: 'The label: ServiceName or a data point attribute key.' },
+    search: { type: 'string', maxLength: 256, description: 'Case-insensitive substring of the value.' },
+    limit: limitParam(1000, 100, 'values'),
+  },
+} as const;
+
+export const metricLabelValuesResponse = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ...answeredMetric,
+    key: { type: 'string' },
+    values: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          value: { type: 'string' },
+          series: { type: 'integer', description: 'Series (ServiceName, resource, scope, attributes) with this value in the range.' },
+        },
+        required: ['value', 'series'],
+      },
+    },
+    truncated: { type: 'boolean', description: 'More values matched than `limit`.' },
+  },
+  required: ['name', 'type', 'key', 'values', 'truncated'],
+} as const;
+
+export const metricLabelValuesSchema = {
+  tags: ['metrics'],
+  summary: 'The values one label takes in a metric, most series first: for filter pickers.',
+  description: [
+    'Only points with the label count (an absent attribute is no value). The label filters narrow the answer as',
+    'they narrow /metrics/query, so a picker offers values that still match the other filters.',
+  ].join('\n'),
+  querystring: metricLabelValuesQuerystring,
+  response: { 200: metricLabelValuesResponse, ...errorResponses },
 } as const;

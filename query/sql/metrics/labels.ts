@@ -11,7 +11,8 @@ import type { LabelFilter } from '../../params/filters.ts';
  */
 export const SERIES_ID = unsafeRaw('cityHash64(ServiceName, ResourceAttributes, ScopeName, Attributes)');
 
-function labelValue(key: string): Sql {
+/** The value of one label of a stored row (`ServiceName` or an attribute; an absent attribute reads as ''). */
+export function labelValue(key: string): Sql {
   return key === 'ServiceName' ? sql`toString(ServiceName)` : sql`Attributes[${param('String', key)}]`;
 }
 
