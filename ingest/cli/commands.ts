@@ -21,6 +21,7 @@ import { pipelineMonitorRole } from '../kafka/monitor-role.ts';
 import { writerRole } from '../pipeline/role.ts';
 import { gatewayRole } from '../receivers/role.ts';
 import { queryRole } from '../../query/role.ts';
+import { agentRole } from '../../agents/role.ts';
 
 export interface Command {
   summary: string;
@@ -66,6 +67,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       // With Kafka the live tail reads the logs topic (while someone tails); without, it polls ClickHouse (query/tail).
       return kafkaOn(c) ? roles(pipelineMonitorRole, kafkaLogTapRole, queryRole) : roles(pipelineMonitorRole, queryRole);
     },
+  },
+  agent: {
+    summary: 'The node agent: tails container logs (--tail) and forwards them to the gateway (--otlp-endpoint); checkpoints under --data-dir.',
+    options: spec(agentRole),
+    roles: () => roles(agentRole),
   },
 };
 
