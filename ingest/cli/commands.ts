@@ -3,7 +3,8 @@
  * the only code that imports roles (lint: .eslint.boundaries.js).
  *
  *   start     writer → pipeline monitor → query → gateway, in one process (the writer first: the gateway feeds
- *             it in-process; the monitor before the query API that reports it)
+ *             it in-process; the monitor before the query API that reports it); with --demo, main.ts then runs
+ *             the demo traffic (ingest/demo) against the process's own OTLP port
  *   gateway   the gateway alone (needs Kafka)
  *   writer    the writer (needs Kafka); with embedded chDB also the query API, since chDB binds its data
  *             directory to one process
@@ -16,6 +17,7 @@
 import { PROCESS } from '#config/options.ts';
 import type { ConfigSpec } from '#config/spec.ts';
 import { type Role, RoleError } from '#core/role.ts';
+import { DEMO, DEMO_START } from '../demo/options.ts';
 import { kafkaLogTapRole } from '../kafka/log-tap.ts';
 import { pipelineMonitorRole } from '../kafka/monitor-role.ts';
 import { writerRole } from '../pipeline/role.ts';
@@ -40,7 +42,7 @@ const roles = (...list: Role[]) => list;
 export const COMMANDS: Readonly<Record<string, Command>> = {
   start: {
     summary: 'All in one process: OTLP receivers, writers and the query API (embedded chDB; Kafka only if configured).',
-    options: spec(...roles(writerRole, pipelineMonitorRole, queryRole, gatewayRole)),
+    options: Object.assign({}, spec(...roles(writerRole, pipelineMonitorRole, queryRole, gatewayRole)), DEMO_START),
     roles: () => roles(writerRole, pipelineMonitorRole, queryRole, gatewayRole),
   },
   gateway: {
@@ -75,5 +77,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   },
 };
 
-/** Every option of every command: environment variables and file keys outside it are typos. */
-export const PLATFORM_OPTIONS: ConfigSpec = Object.assign({}, ...Object.values(COMMANDS).map((c) => c.options)) as ConfigSpec;
+/** Every option of every command (and of `crowsnest demo`): environment variables and file keys outside it are typos. */
+export const PLATFORM_OPTIONS: ConfigSpec = Object.assign({}, ...Object.values(COMMANDS).map((c) => c.options), DEMO) as ConfigSpec;
