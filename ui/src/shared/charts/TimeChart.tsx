@@ -14,6 +14,10 @@ export interface ChartSeries {
   values: readonly (number | null)[];
   /** A CSS colour (a variable of the theme). */
   color: string;
+  /** Draw a line across missing points (a series sampled less often than the step). @default false */
+  connectNulls?: boolean;
+  /** How this series' values read in the tooltip, when it differs from the chart's `format`. */
+  format?: (v: number) => string;
 }
 
 function tick(ms: number, spanMs: number): string {
@@ -29,7 +33,22 @@ function label(v: MouseHandlerDataParam): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-export function TimeChart({ title, timestamps, series, format, height = 180 }: { title: string; timestamps: readonly number[]; series: ChartSeries[]; format: (v: number) => string; height?: number }) {
+export function TimeChart({
+  title,
+  timestamps,
+  series,
+  format,
+  height = 180,
+  legend = true,
+}: {
+  title: string;
+  timestamps: readonly number[];
+  series: ChartSeries[];
+  format: (v: number) => string;
+  height?: number;
+  /** false: the caller draws its own legend (the explorer's toggles series). @default true */
+  legend?: boolean;
+}) {
   const { resolved, setRange } = useTime();
   const [drag, setDrag] = useState<{ a: number; b: number }>();
   const data = useMemo(
@@ -76,7 +95,7 @@ export function TimeChart({ title, timestamps, series, format, height = 180 }: {
             <YAxis tickFormatter={format} stroke="var(--muted)" fontSize={11} width={56} />
             <Tooltip
               labelFormatter={(v) => new Date(Number(v)).toLocaleString()}
-              formatter={(v) => (typeof v === 'number' ? format(v) : '–')}
+              formatter={(v, _name, item) => (typeof v === 'number' ? (series.find((s) => s.key === item.dataKey)?.format ?? format)(v) : '–')}
               contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', color: 'var(--text)' }}
               isAnimationActive={false}
             />
@@ -90,20 +109,22 @@ export function TimeChart({ title, timestamps, series, format, height = 180 }: {
                 dot={s.values.filter((v) => v !== null).length < 40 ? { r: 2, fill: s.color } : false}
                 isAnimationActive={false}
                 strokeWidth={1.6}
-                connectNulls={false}
+                connectNulls={s.connectNulls ?? false}
               />
             ))}
             {drag && drag.a !== drag.b && <ReferenceArea x1={Math.min(drag.a, drag.b)} x2={Math.max(drag.a, drag.b)} fill="var(--accent)" fillOpacity={0.15} />}
           </LineChart>
         </ResponsiveContainer>
       </div>
-      <ul className="legend">
-        {series.map((s) => (
-          <li key={s.key}>
-            <span className="swatch" style={{ background: s.color }} /> {s.label}
-          </li>
-        ))}
-      </ul>
+      {legend && (
+        <ul className="legend">
+          {series.map((s) => (
+            <li key={s.key}>
+              <span className="swatch" style={{ background: s.color }} /> {s.label}
+            </li>
+          ))}
+        </ul>
+      )}
     </figure>
   );
 }
