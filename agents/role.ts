@@ -48,7 +48,7 @@ export const agentRole = defineRole({
           scanIntervalMs: config.logsScanIntervalMs,
           pollIntervalMs: config.logsPollIntervalMs,
           maxHeldBytes: config.logsMaxHeldBytes,
-          multiline: config.logsMultiline as readonly MultilineConfig[],
+          multiline: config.logsMultiline,
           maxLineBytes: config.logsMaxLineBytes,
           maxRecordBytes: config.logsMaxRecordBytes,
           batchMaxRecords: config.logsBatchMaxRecords,
@@ -57,7 +57,7 @@ export const agentRole = defineRole({
           rotateWaitMs: config.logsRotateWaitMs,
           maxOpenRotated: config.logsMaxOpenRotated,
           readChunkBytes: 256 * 1024,
-          maxPending: 10_000,
+          maxPending: 50_000,
         },
       );
       await logs.start();

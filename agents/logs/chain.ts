@@ -521,18 +521,19 @@ export class Chain {
 
   /** Finished records, in order, into batches. */
   #drain(): void {
-    for (let rec = this.#asm.take(); rec !== undefined; rec = this.#asm.take()) {
+    for (;;) {
+      const replay = this.#sealed === undefined ? this.#replay : undefined;
+      if (replay === undefined && this.#buildingFull()) {
+        // A full batch waits for the one in flight; records stay in the assembler meanwhile (reading pauses).
+        if (this.#sealed !== undefined) return;
+        this.#seal();
+      }
+      const rec = this.#asm.take();
+      if (rec === undefined) return;
       if (rec.truncated) this.#lose('truncated', 1, 0);
-      const replay = this.#replay;
-      if (replay !== undefined && this.#sealed === undefined) {
-        this.#addToBuilding(rec);
-        if (cmpPos(rec.start, replay.cutAt) >= 0) this.#seal();
-        continue;
-      }
-      if (this.#building.length > 0 && (this.#buildingFull() || this.#buildingBytes + rec.bytes > this.#deps.opts.batchMaxBytes)) {
-        if (this.#sealed === undefined) this.#seal();
-      }
       this.#addToBuilding(rec);
+      // Rebuilding the batch from before a restart: it ends exactly where it ended then, whatever the limits.
+      if (replay !== undefined && cmpPos(rec.start, replay.cutAt) >= 0) this.#seal();
     }
   }
 
@@ -551,7 +552,7 @@ export class Chain {
   #mayRead(): boolean {
     if (this.#closed || !this.#deps.mayRead()) return false;
     // One sealed batch waiting and the next one full: wait for the send.
-    return !(this.#sealed !== undefined && this.#buildingFull());
+    return !(this.#sealed !== undefined && this.#buildingFull()) && this.#asm.pendingCount < this.#deps.opts.batchMaxRecords;
   }
 
   /** Starts sending the next batch if none is in flight; true when it did. */
@@ -648,6 +649,7 @@ export class Chain {
     while (!this.#closed) {
       const now = Date.now();
       let progressed = false;
+      this.#drain();
       if (this.#mayRead()) progressed = this.#readSome(now);
       if (this.#replay === undefined && this.#asm.hasOpen()) {
         this.#asm.flushIdle(now, this.#deps.opts.flushTimeoutMs);
