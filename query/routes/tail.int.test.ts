@@ -5,7 +5,7 @@
  * with Retry-After; closing frees the viewers; a viewer that does not read is told what it lost while the others
  * get everything. Latency from a record's emit to its arrival is printed, not asserted.
  */
-import { request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import { context, trace } from '@opentelemetry/api';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/support/eventually.ts';
 import { type TestPlatform, getJson, startTestPlatform } from '../../test/support/platform.ts';
 import type { LogRecord } from '../contract.ts';
-import { type TailClient, openTail } from '../tail/testing/sse-client.ts';
+import { type TailClient, inOrder, openTail } from '../tail/testing/sse-client.ts';
 
 const TOKEN = 'tail-test-token';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -47,9 +47,6 @@ async function viewers(): Promise<number> {
   return Number(/^crowsnest_tail_viewers (\d+)/m.exec(text)?.[1]);
 }
 
-/** A total order of records: time, then everything else (records of several services share a millisecond). */
-const sortKey = (r: LogRecord) => `${r.timeUnixNano.padStart(20, '0')} ${JSON.stringify(r)}`;
-const inOrder = (records: LogRecord[]) => records.map((r) => [sortKey(r), r] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
@@ -197,7 +194,7 @@ describe('live tail', () => {
   it('a viewer that does not read is told how many lines it lost, and the other viewers get every line', async () => {
     // The slow viewer: a real HTTP client whose response is paused, so its socket stops reading.
     let slowText = '';
-    const slowResponse = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const slowResponse = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(`${platform.apiUrl}/api/v1/logs/tail?service=bulk`, { headers: AUTH }, resolve);
       req.on('error', reject);
       req.end();

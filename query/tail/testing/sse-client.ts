@@ -63,3 +63,12 @@ export async function openTail(baseUrl: string, query: string, token?: string): 
   })();
   return client;
 }
+
+/** Records in a total order (time, then everything else: records of one millisecond are common), for comparisons. */
+export function inOrder(records: readonly LogRecord[]): LogRecord[] {
+  const key = (r: LogRecord) => `${r.timeUnixNano.padStart(20, '0')} ${JSON.stringify(r)}`;
+  return records
+    .map((r) => [key(r), r] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, r]) => r);
+}
