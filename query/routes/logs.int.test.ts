@@ -312,7 +312,7 @@ describe('GET /api/v1/logs/facets', () => {
 
 describe('GET /api/v1/logs/context', () => {
   const at = (ms: number) => nsAt(T1 + ms).toString();
-  const ctx = (q: string) => h.get<LogContextResponse>(`/api/v1/logs/context?${q}`);
+  const ctx = (q: string) => h.get<LogContextResponse & ErrorResponse>(`/api/v1/logs/context?${q}`);
 
   it("returns the lines before and after a record from its own pod and container, oldest first", async () => {
     const r = await ctx(`time=${at(3000)}&pod=web-1&container=app&namespace=shop&before=2&after=1`);

@@ -10,6 +10,7 @@
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import type { LogRecord } from '../../../query/contract.ts';
+import { ApiError } from '../shared/api/client.ts';
 import { formatCount } from '../shared/format/format.ts';
 import { Empty, ErrorState, Loading } from '../shared/state/States.tsx';
 import { useTime } from '../shared/time/context.tsx';
@@ -158,6 +159,8 @@ export default function LogsPage() {
   }, [view.live, search]);
 
   const total = facets.data?.total;
+  // Without the token every panel fails alike: one place asks for it.
+  const unauthorized = [search.error, hist.error, facets.error].find((e) => e instanceof ApiError && e.code === 'UNAUTHORIZED');
   const isFiltered = filtered(view);
 
   let list: ReactNode;
@@ -178,7 +181,8 @@ export default function LogsPage() {
         )}
       </>
     );
-  } else if (search.isPending) list = <Loading what="log records" />;
+  } else if (unauthorized !== undefined) list = <ErrorState error={unauthorized} what="log records" />;
+  else if (search.isPending) list = <Loading what="log records" />;
   else if (search.isError && searched.length === 0) list = <ErrorState error={search.error} what="log records" retry={() => void search.refetch()} />;
   else if (searched.length === 0 && isFiltered) {
     list = (
@@ -286,8 +290,13 @@ export default function LogsPage() {
       )}
       <div className="logs-layout">
         <div className="logs-side">
-          {facets.isError ? (
-            <ErrorState error={facets.error} what="facets" retry={() => void facets.refetch()} />
+          {unauthorized !== undefined ? null : facets.isError ? (
+            <p className="bad small" role="alert">
+              Could not load the facets: {facets.error.message}.{' '}
+              <button type="button" className="link-btn" onClick={() => void facets.refetch()}>
+                Retry
+              </button>
+            </p>
           ) : facets.data ? (
             <Facets data={facets.data} view={view} onPick={(field, value) => setView(toggleFacet(view, field, value))} />
           ) : (
@@ -295,7 +304,7 @@ export default function LogsPage() {
           )}
         </div>
         <div className="logs-main">
-          {hist.isError ? <ErrorState error={hist.error} what="the histogram" retry={() => void hist.refetch()} /> : hist.data ? <Histogram data={hist.data} /> : <Loading what="the histogram" />}
+          {unauthorized !== undefined ? null : hist.isError ? <ErrorState error={hist.error} what="the histogram" retry={() => void hist.refetch()} /> : hist.data ? <Histogram data={hist.data} /> : <Loading what="the histogram" />}
           {list}
           <p className="hint">
             <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>Enter</kbd> open · <kbd>Esc</kbd> close · <kbd>/</kbd> search. Severity filters take the class and above; namespace and pod
