@@ -21,10 +21,10 @@ describe('LruTtl', () => {
 
 /** A test double of the API server's GET (the real one is exercised in test/e2e/agent-kube.int.test.ts). */
 function fakeApi(objects: Record<string, unknown>, calls: string[]): KubeApi {
-  const get = async <T>(path: string): Promise<T> => {
+  const get = <T>(path: string): Promise<T> => {
     calls.push(path);
-    if (path in objects) return objects[path] as T;
-    throw new KubeApiError(404, 'NotFound', 'not found');
+    if (path in objects) return Promise.resolve(objects[path] as T);
+    return Promise.reject(new KubeApiError(404, 'NotFound', 'not found'));
   };
   return { get, getMetadata: get, send: () => Promise.reject(new Error('no')), watch: () => Promise.reject(new Error('no')) };
 }
@@ -59,9 +59,9 @@ describe('OwnerResolver.workload', () => {
   it('says a failed lookup is incomplete and does not cache it', async () => {
     const calls: string[] = [];
     const api = fakeApi({}, calls);
-    api.getMetadata = async <T>(path: string): Promise<T> => {
+    api.getMetadata = <T>(path: string): Promise<T> => {
       calls.push(path);
-      throw new KubeApiError(0, 'ConnectionFailed', 'down');
+      return Promise.reject(new KubeApiError(0, 'ConnectionFailed', 'down'));
     };
     const resolver = new OwnerResolver({ api, registry: new Registry(), log: silentLogger() });
     const ref = [{ kind: 'ReplicaSet', name: 'web-5d', uid: 'r1', controller: true }];
