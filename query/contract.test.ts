@@ -138,6 +138,7 @@ describe('the contract module', () => {
       'query/schemas/logs.ts',
       'query/schemas/metrics.ts',
       'query/schemas/services.ts',
+      'query/schemas/tail.ts',
       'query/schemas/traces.ts',
     ]);
     const packages = new Set(

@@ -11,7 +11,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import type { errorBody } from './schemas/common.ts';
-import type { logTailDropped, logTailQuerystring, logTailReady } from './tail/schema.ts';
+import type { logTailDropped, logTailQuerystring, logTailReady } from './schemas/tail.ts';
 import type { logHistogramQuerystring, logHistogramResponse, logSearchQuerystring, logSearchResponse } from './schemas/logs.ts';
 import type {
   metricCatalogQuerystring,
@@ -107,7 +107,7 @@ export type MetricLabelValuesQuery = FromSchema<typeof metricLabelValuesQuerystr
 export type MetricLabelValuesResponse = FromSchema<typeof metricLabelValuesResponse>;
 export type MetricLabelValue = MetricLabelValuesResponse['values'][number];
 
-/** GET /api/v1/logs/tail (Server-Sent Events: `ready`, `records` with `LogRecord`s, `dropped`; see query/tail/schema.ts) */
+/** GET /api/v1/logs/tail (Server-Sent Events: `ready`, `records` with `LogRecord`s, `dropped`; see query/schemas/tail.ts) */
 export type LogTailQuery = FromSchema<typeof logTailQuerystring>;
 /** `data` of the `ready` event. */
 export type LogTailReady = FromSchema<typeof logTailReady>;

@@ -9,6 +9,7 @@ describe('route groups', () => {
       ['metrics', ['store']],
       ['pipeline', ['pipeline']],
       ['services', ['store']],
+      ['logs-tail', ['tail']],
       ['traces', ['store']],
     ]);
   });

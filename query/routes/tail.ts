@@ -1,6 +1,6 @@
 /**
  * GET /api/v1/logs/tail: the live tail, as Server-Sent Events (query/tail/: the hub, its sources, the SSE
- * writer; the stream's events are described in query/tail/schema.ts). The filters are validated and parsed
+ * writer; the stream's events are described in query/schemas/tail.ts). The filters are validated and parsed
  * exactly as the search's (toLogFilters), so a bad one is the same 400 and a good one means the same thing;
  * only then is the reply hijacked for the stream. The viewer cap answers 503 + Retry-After before that.
  */
@@ -9,7 +9,7 @@ import { AppError } from '#core/errors.ts';
 import type { LogTailQuery } from '../contract.ts';
 import { defineFeature } from '../features.ts';
 import type { TailHub } from '../tail/hub.ts';
-import { logTailSchema } from '../tail/schema.ts';
+import { logTailSchema } from '../schemas/tail.ts';
 import { SseStream } from '../tail/sse.ts';
 import { toLogFilters } from './logs.ts';
 

@@ -1,10 +1,10 @@
 /**
  * GET /api/v1/logs/tail: the schema (query/routes/tail.ts serves it; query/contract.ts types it). The filters are
- * the search's own (../schemas/logs.ts), without the time range: a tail shows what arrives from now on.
+ * the search's own (logs.ts), without the time range: a tail shows what arrives from now on.
  * No runtime imports beyond schema modules: the UI type-checks this through the contract.
  */
-import { errorResponses } from '../schemas/common.ts';
-import { logFilterParams } from '../schemas/logs.ts';
+import { errorResponses } from './common.ts';
+import { logFilterParams } from './logs.ts';
 
 const { start: _start, end: _end, ...tailFilterParams } = logFilterParams;
 
