@@ -16,7 +16,7 @@
 import { hostname } from 'node:os';
 import { defineRole } from '#core/role.ts';
 import { HttpSink } from './forward/http-sink.ts';
-import { LogSource, type MultilineConfig } from './logs/source.ts';
+import { LogSource } from './logs/source.ts';
 import { AGENT } from './options.ts';
 
 export const agentRole = defineRole({
