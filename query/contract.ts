@@ -12,7 +12,16 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import type { errorBody } from './schemas/common.ts';
 import type { logTailDropped, logTailQuerystring, logTailReady } from './schemas/tail.ts';
-import type { logHistogramQuerystring, logHistogramResponse, logSearchQuerystring, logSearchResponse } from './schemas/logs.ts';
+import type {
+  logContextQuerystring,
+  logContextResponse,
+  logFacetsQuerystring,
+  logFacetsResponse,
+  logHistogramQuerystring,
+  logHistogramResponse,
+  logSearchQuerystring,
+  logSearchResponse,
+} from './schemas/logs.ts';
 import type {
   metricCatalogQuerystring,
   metricCatalogResponse,
@@ -70,6 +79,11 @@ export type TraceSearchQuery = FromSchema<typeof traceSearchQuerystring>;
 export type TraceSearchResponse = FromSchema<typeof traceSearchResponse>;
 export type TraceSummary = TraceSearchResponse['traces'][number];
 
+/** GET /api/v1/traces/scatter */
+export type TraceScatterQuery = FromSchema<typeof traceScatterQuerystring>;
+export type TraceScatterResponse = FromSchema<typeof traceScatterResponse>;
+export type ScatterPoint = TraceScatterResponse['points'][number];
+
 /** GET /api/v1/logs */
 export type LogSearchQuery = FromSchema<typeof logSearchQuerystring>;
 export type LogSearchResponse = FromSchema<typeof logSearchResponse>;
@@ -80,12 +94,27 @@ export type LogHistogramQuery = FromSchema<typeof logHistogramQuerystring>;
 export type LogHistogramResponse = FromSchema<typeof logHistogramResponse>;
 export type LogBucket = LogHistogramResponse['buckets'][number];
 
-/** GET /api/v1/metrics (the catalogue) */
-/** GET /api/v1/traces/scatter */
-export type TraceScatterQuery = FromSchema<typeof traceScatterQuerystring>;
-export type TraceScatterResponse = FromSchema<typeof traceScatterResponse>;
-export type ScatterPoint = TraceScatterResponse['points'][number];
+/** GET /api/v1/logs/facets */
+export type LogFacetsQuery = FromSchema<typeof logFacetsQuerystring>;
+export type LogFacetsResponse = FromSchema<typeof logFacetsResponse>;
+export type LogFacet = LogFacetsResponse['facets'][number];
 
+/** GET /api/v1/logs/context */
+export type LogContextQuery = FromSchema<typeof logContextQuerystring>;
+export type LogContextResponse = FromSchema<typeof logContextResponse>;
+
+/** GET /api/v1/logs/tail (Server-Sent Events: `ready`, `records` with `LogRecord`s, `dropped`; see query/schemas/tail.ts) */
+export type LogTailQuery = FromSchema<typeof logTailQuerystring>;
+/** `data` of the `ready` event. */
+export type LogTailReady = FromSchema<typeof logTailReady>;
+/** `data` of a `records` event. */
+export interface LogTailRecords {
+  records: LogRecord[];
+}
+/** `data` of a `dropped` event. */
+export type LogTailDropped = FromSchema<typeof logTailDropped>;
+
+/** GET /api/v1/metrics (the catalogue) */
 export type MetricCatalogQuery = FromSchema<typeof metricCatalogQuerystring>;
 export type MetricCatalogResponse = FromSchema<typeof metricCatalogResponse>;
 export type MetricInfo = MetricCatalogResponse['metrics'][number];
@@ -106,17 +135,6 @@ export type MetricPoint = MetricPointsResponse['points'][number];
 export type MetricLabelValuesQuery = FromSchema<typeof metricLabelValuesQuerystring>;
 export type MetricLabelValuesResponse = FromSchema<typeof metricLabelValuesResponse>;
 export type MetricLabelValue = MetricLabelValuesResponse['values'][number];
-
-/** GET /api/v1/logs/tail (Server-Sent Events: `ready`, `records` with `LogRecord`s, `dropped`; see query/schemas/tail.ts) */
-export type LogTailQuery = FromSchema<typeof logTailQuerystring>;
-/** `data` of the `ready` event. */
-export type LogTailReady = FromSchema<typeof logTailReady>;
-/** `data` of a `records` event. */
-export interface LogTailRecords {
-  records: LogRecord[];
-}
-/** `data` of a `dropped` event. */
-export type LogTailDropped = FromSchema<typeof logTailDropped>;
 
 /** GET /api/v1/pipeline: the shared pipeline-status contract (its producer is the Kafka lag monitor). */
 export type { KafkaPipelineStatus, LocalPipelineStatus, PartitionLag, PipelineStatus as PipelineResponse, TopicStatus } from '#core/pipeline-status.ts';
