@@ -269,8 +269,14 @@ export default function TracesPage() {
         <h2>Matching traces</h2>
         {page.data && traces.length > 0 && (
           <span className="muted" data-testid="page-range">
-            {first}–{first + traces.length - 1}
-            {page.data.nextCursor ? ' · more' : ''} · newest first{page.isFetching ? ' · refreshing…' : ''}
+            {page.isPlaceholderData ? (
+              'loading…'
+            ) : (
+              <>
+                {first}–{first + traces.length - 1}
+                {page.data.nextCursor ? ' · more' : ''} · newest first{page.isFetching ? ' · refreshing…' : ''}
+              </>
+            )}
           </span>
         )}
         <div className="spacer" />
