@@ -6,7 +6,10 @@
  *   mid-stream (a TCP proxy in front of the API server drops every connection) resumed without duplicates, a
  *   410 Gone forced by compacting etcd and restarting the control plane (the persisted resourceVersion is then
  *   too old) relisted without storing anything twice, and two collectors electing one leader, the survivor
- *   taking over once the killed one's lease expired.
+ *   taking over once the killed one's lease expired;
+ * - the OTLP relay attributing an OTel SDK exporter's requests to the pod whose IP they come from (pods of a
+ *   node the test owns carry 127.0.0.x IPs set through the status subresource; the HTTP exporter binds its
+ *   local address to one of them).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { type Server, type Socket, createServer, connect } from 'node:net';
@@ -18,6 +21,11 @@ import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Batch, DurableQueue, Settled, Sink } from '../../agents/core/contracts.ts';
 import { EventsCollector } from '../../agents/events/collector.ts';
+import { OtlpRelay } from '../../agents/relay/relay.ts';
+import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
+import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { type LogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { createKubeApi } from '../../agents/kube/api.ts';
 import { KubePodDirectory } from '../../agents/kube/pod-directory.ts';
 import { eventually } from '../support/eventually.ts';
@@ -368,4 +376,104 @@ describe.skipIf(kubeSkipReason !== undefined)('agent Kubernetes events', () => {
     }, 60_000, 500);
     expectNoDuplicates(await storedEvents(ns));
   }, 120_000);
+});
+
+describe.skipIf(kubeSkipReason !== undefined)('agent OTLP relay', () => {
+  /** Binds a Deployment's one pod to `node` (not managed by kwok) and gives it `ip`, as a kubelet would. */
+  async function podWithIp(ns: string, name: string, node: string, ip: string): Promise<string> {
+    const c = cluster();
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment(name, node, 1, { team: 'payments' }) });
+    const pod = await eventually(async () => {
+      const p = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${name}` })).items[0];
+      expect(p?.spec?.nodeName).toBe(node);
+      return p!.metadata!.name!;
+    }, 60_000);
+    await c.kubectl(['patch', 'pod', pod, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } })]);
+    return pod;
+  }
+
+  async function emit(exporter: LogRecordExporter, service: string, body: string): Promise<void> {
+    const lp = new LoggerProvider({
+      resource: resourceFromAttributes({ 'service.name': service, 'k8s.pod.label.team': 'set-by-app' }),
+      processors: [new SimpleLogRecordProcessor({ exporter })],
+    });
+    lp.getLogger('relay-test').emit({ body, severityText: 'INFO', severityNumber: 9 });
+    await lp.forceFlush();
+    await lp.shutdown();
+  }
+
+  async function stored(service: string): Promise<StoredLog[]> {
+    await platform.inserted();
+    const u = new URL(`${platform.apiUrl}/api/v1/logs`);
+    u.searchParams.set('service', service);
+    u.searchParams.set('limit', '100');
+    const { body } = await getJson<{ logs: StoredLog[] }>(u.toString());
+    return body.logs;
+  }
+
+  it('adds the sending pod\'s attributes (by source IP) to what an OTel SDK exports over HTTP and gRPC', async () => {
+    const c = cluster();
+    const node = 'relay-node';
+    await c.core.createNode({ body: { metadata: { name: node, labels: { 'kubernetes.io/hostname': node } } } });
+    // Room for pods, so the real scheduler places the Deployments' pods here; no kubelet (nor kwok) runs it.
+    const room = { cpu: '4', memory: '8Gi', pods: '10' };
+    await c.kubectl(['patch', 'node', node, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { capacity: room, allocatable: room } })]);
+    const ns = await c.namespace('relay');
+    const httpPod = await podWithIp(ns, 'checkout', node, '127.0.0.5');
+    const grpcPod = await podWithIp(ns, 'ledger', node, '127.0.0.1');
+    const registry = new Registry();
+    const pods = new KubePodDirectory({ api: createKubeApi(c.kc), nodeName: node, registry, log: silentLogger(), podLabels: ['team'] });
+    pods.start();
+    cleanups.push(() => pods.stop());
+    await eventually(() => {
+      expect(pods.byIp('127.0.0.5')?.resource['k8s.deployment.name']).toBe('checkout');
+      expect(pods.byIp('127.0.0.1')?.resource['k8s.deployment.name']).toBe('ledger');
+    }, 60_000);
+    const relay = new OtlpRelay({ sink: gatewayStandIn(), pods, registry, log: silentLogger(), host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
+    const { httpPort, grpcPort } = await relay.start();
+    cleanups.push(() => relay.stop());
+
+    await emit(new ProtoLogExporter({ url: `http://127.0.0.1:${httpPort}/v1/logs`, httpAgentOptions: { localAddress: '127.0.0.5' } }), 'checkout-svc', 'paid over http');
+    await emit(new GrpcLogExporter({ url: `http://127.0.0.1:${grpcPort}` }), 'ledger-svc', 'booked over grpc');
+    await emit(new ProtoLogExporter({ url: `http://127.0.0.1:${httpPort}/v1/logs`, httpAgentOptions: { localAddress: '127.0.0.9' } }), 'stranger-svc', 'from no pod');
+
+    const [checkout] = await eventually(async () => {
+      const rows = await stored('checkout-svc');
+      expect(rows).toHaveLength(1);
+      return rows;
+    }, 30_000, 300);
+    const workload = async (name: string) => {
+      const rs = (await c.apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: `app=${name}` })).items[0]!;
+      return { 'k8s.replicaset.name': rs.metadata!.name, 'k8s.deployment.name': name };
+    };
+    expect(checkout!.body).toBe('paid over http');
+    expect(checkout!.resource.attributes).toMatchObject({
+      'service.name': 'checkout-svc',
+      'k8s.namespace.name': ns,
+      'k8s.pod.name': httpPod,
+      'k8s.node.name': node,
+      // What the application set is kept.
+      'k8s.pod.label.team': 'set-by-app',
+      ...(await workload('checkout')),
+    });
+    const [ledger] = await eventually(async () => {
+      const rows = await stored('ledger-svc');
+      expect(rows).toHaveLength(1);
+      return rows;
+    }, 30_000, 300);
+    expect(ledger!.resource.attributes).toMatchObject({ 'service.name': 'ledger-svc', 'k8s.pod.name': grpcPod, ...(await workload('ledger')) });
+    const [stranger] = await eventually(async () => {
+      const rows = await stored('stranger-svc');
+      expect(rows).toHaveLength(1);
+      return rows;
+    }, 30_000, 300);
+    expect(Object.keys(stranger!.resource.attributes).filter((k) => k.startsWith('k8s.') && k !== 'k8s.pod.label.team')).toEqual([]);
+    expect(await metricSum(registry, 'crowsnest_agent_relay_items_total', { attributed: 'true' })).toBe(2);
+    expect(await metricSum(registry, 'crowsnest_agent_relay_items_total', { attributed: 'false' })).toBe(1);
+
+    // A malformed request is refused with the decoder's reason, in the OTLP/HTTP error shape.
+    const bad = await fetch(`http://127.0.0.1:${httpPort}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceLogs": 3}' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/resourceLogs/);
+  });
 });
