@@ -195,7 +195,7 @@ describe('the logs page', () => {
     expect(await body.textContent()).toBe(JSON.stringify(PAY_FAILED, null, 2));
     expect(await page.getByTestId('record-attributes').textContent()).toContain('http.route/pay');
     expect(await page.getByTestId('record-resource').textContent()).toContain('k8s.pod.namecheckout-7d9f-abc');
-    expect(await page.getByRole('link', { name: /^Trace 4bf92f35/ }).getAttribute('href')).toMatch(new RegExp(`^/traces/${TRACE}\\?.*spanId=${SPAN}`));
+    expect(await page.getByRole('link', { name: /^Trace 4bf92f35/ }).getAttribute('href')).toMatch(new RegExp(`^/traces/${TRACE}\\?.*span=${SPAN}`));
     await shot('logs-record');
     await page.reload(); // the open record is in the URL
     expect(await page.getByTestId('record-body').textContent()).toBe(JSON.stringify(PAY_FAILED, null, 2));

@@ -133,7 +133,7 @@ export function RecordPanel({ record: r, tab, onTab, onClose, onFilter, onSearch
           <>
             {r.traceId !== '' && (
               <p className="record-links" data-testid="record-links">
-                <Link to={`/traces/${r.traceId}${carry(params, { spanId: r.spanId || undefined })}`}>Trace {r.traceId.slice(0, 8)}…</Link>
+                <Link to={`/traces/${r.traceId}${carry(params, { span: r.spanId || undefined })}`}>Trace {r.traceId.slice(0, 8)}…</Link>
                 {r.spanId !== '' && <span className="muted"> · span {r.spanId}</span>}
                 {' · '}
                 <button type="button" className="link-btn" onClick={() => onSearch({ traceId: r.traceId, spanId: '' })}>
