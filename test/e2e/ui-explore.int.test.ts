@@ -300,6 +300,10 @@ describe('the metrics explorer', () => {
     await page.locator('figure.chart .recharts-surface').first().waitFor();
     expect(await page.getByTestId('chart-note').textContent()).toContain(`draws 20 of ${SHARDS} series`);
     expect(await page.locator('figure.chart .recharts-line').count()).toBe(20);
+    // The legend marks the ten left out; they are the smallest (shards s00…s09 have the lowest lag).
+    expect(await page.locator('.legend-item.capped').evaluateAll((els) => els.map((e) => e.textContent?.trim()))).toEqual(
+      Array.from({ length: 10 }, (_, i) => `shard=s0${i}`),
+    );
     const answer = await api({ name: 'ui.shard.lag', agg: 'max' });
     expect(answer.series).toHaveLength(SHARDS);
     // The table is virtualized: check the figures of the rows in view, then that the count covers all.
@@ -309,6 +313,10 @@ describe('the metrics explorer', () => {
       expect(r).toMatchObject(expected(s, 's'));
     }
     expect(await page.locator('[data-testid="series-table"] table').getAttribute('aria-rowcount')).toBe(String(SHARDS + 1));
+    // Keyboard: ↓ moves from a row's checkbox to the next row's.
+    await page.locator('[data-testid="series-table"] tbody tr[data-row] input').first().focus();
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.evaluate<string | null>("document.activeElement?.closest('tr')?.getAttribute('data-row') ?? null")).toBe(`A{ServiceName="${SERVICE}",shard="s01"}`);
     await shot('explore-many-series');
   });
 

@@ -27,7 +27,7 @@ import { CATALOGUE_LIMIT, useMetricCatalog, useMetricSeries } from './api.ts';
 import { findMetric, isAmbiguous } from './catalogue.ts';
 import { QueryRow } from './QueryRow.tsx';
 import { type ExploreQuery, EMPTY_QUERY, MAX_QUERIES, filterParams, formatQuery, letter, readQueries, removeQuery, writeQueries } from './query.ts';
-import { PALETTE, type SeriesRow, chartData, chartSelection, seriesRows } from './series.ts';
+import { CHART_CAP, PALETTE, type SeriesRow, chartData, chartSelection, seriesRows } from './series.ts';
 import './explore.css';
 
 const STEPS = ['auto', '10s', '30s', '1m', '5m', '15m', '1h'] as const;
@@ -159,6 +159,7 @@ export default function ExplorePage() {
   const rows = seriesRows(results);
   const visibleRows = rows.filter((r) => !hiddenQueries.has(r.letter));
   const drawn = chartSelection(visibleRows, off);
+  const drawnIds = new Set(drawn.map((r) => r.id));
   const drawable = visibleRows.filter((r) => !off.has(r.id) && r.points.length > 0).length;
   const stepMs = results[0]?.stepMs ?? 60_000;
   const chart = chartData(drawn, stepMs);
@@ -237,15 +238,23 @@ export default function ExplorePage() {
               <ul className="legend explore-legend" aria-label="Legend: click a series to show or hide it, shift-click to show only it">
                 {visibleRows.slice(0, 60).map((r) => {
                   const on = !off.has(r.id);
+                  // On, but left out by the cap on drawn series.
+                  const capped = on && r.points.length > 0 && !drawnIds.has(r.id);
                   return (
                     <li key={r.id}>
                       <button
                         type="button"
-                        className={`legend-item${on ? '' : ' off'}`}
+                        className={`legend-item${on ? '' : ' off'}${capped ? ' capped' : ''}`}
                         aria-pressed={on}
                         data-series={r.id}
                         onClick={(e) => toggleSeries(r.id, e.shiftKey)}
-                        title={on ? 'Click to hide; shift-click to show only this series' : 'Click to show'}
+                        title={
+                          capped
+                            ? `Not drawn: the chart draws the ${CHART_CAP} largest series. Shift-click to show only this one.`
+                            : on
+                              ? 'Click to hide; shift-click to show only this series'
+                              : 'Click to show'
+                        }
                       >
                         <span className="swatch" style={{ background: r.color }} /> {r.name}
                       </button>

@@ -64,7 +64,10 @@ export function formatUnit(v: number, unit: string): string {
   const byteScale = BYTE_UNITS[base];
   if (byteScale !== undefined) return `${bytes(v * byteScale)}${per}`;
   const ns = TIME_NS[base];
-  if (ns !== undefined && !perSecond) return v < 0 ? `-${formatDurationNs(-v * ns)}` : formatDurationNs(v * ns);
+  if (ns !== undefined && !perSecond) {
+    if (v === 0) return '0s';
+    return v < 0 ? `-${formatDurationNs(-v * ns)}` : formatDurationNs(v * ns);
+  }
   if (base === '%') return `${formatNumber(v)}%${per}`;
   const rest = stripAnnotations(base);
   if (rest === '' || rest === '1') return `${formatNumber(v)}${per}`;

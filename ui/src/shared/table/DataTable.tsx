@@ -1,8 +1,8 @@
 /**
  * A sortable table (TanStack Table: headless sorting and column definitions) whose rows are virtualized
  * (TanStack Virtual: only rows in view are in the DOM, so a thousand services scroll like ten). The sort is
- * controlled by the caller, who keeps it in the URL. Keyboard: ↑/↓ move between rows (each row's first link
- * takes focus), Enter follows it.
+ * controlled by the caller, who keeps it in the URL. Keyboard: ↑/↓ move between rows (each row's first link or
+ * input takes focus), Enter follows it.
  */
 import { type ColumnDef, type SortingState, flexRender, getCoreRowModel, getSortedRowModel, useReactTable } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
@@ -49,8 +49,12 @@ export function DataTable<T>({ data, columns, label, sorting, onSortingChange, r
   const focusRow = (index: number) => {
     if (index < 0 || index >= rows.length) return;
     virtual.scrollToIndex(index, { align: 'auto' });
-    // The row may only be rendered after the scroll.
-    requestAnimationFrame(() => scrollRef.current?.querySelector<HTMLElement>(`tr[data-index="${index}"] a, tr[data-index="${index}"]`)?.focus());
+    // The row may only be rendered after the scroll. Its first link or input takes focus (a selector list would
+    // return the row itself, which comes first in document order and cannot take focus).
+    requestAnimationFrame(() => {
+      const tr = scrollRef.current?.querySelector<HTMLElement>(`tr[data-index="${index}"]`);
+      (tr?.querySelector<HTMLElement>('a, input') ?? tr)?.focus();
+    });
   };
   const onKeyDown = (e: KeyboardEvent<HTMLTableSectionElement>) => {
     if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
