@@ -18,11 +18,15 @@ afterAll(async () => {
 const API_ROUTES = [
   '/api/v1/traces/{traceId}',
   '/api/v1/traces',
+  '/api/v1/traces/scatter',
   '/api/v1/logs',
   '/api/v1/logs/histogram',
+  '/api/v1/logs/facets',
+  '/api/v1/logs/context',
   '/api/v1/metrics',
   '/api/v1/metrics/query',
   '/api/v1/metrics/points',
+  '/api/v1/metrics/label-values',
   '/api/v1/services',
   '/api/v1/services/series',
   '/api/v1/services/operations',
@@ -91,7 +95,7 @@ describe('OpenAPI', () => {
     expect(r.body.security).toEqual([{ bearerAuth: [] }]);
     const search = r.body.paths['/api/v1/traces']!.get;
     expect(search.parameters!.map((p) => p.name).sort()).toEqual(
-      ['attr', 'end', 'limit', 'maxDuration', 'minDuration', 'operation', 'service', 'start', 'status'].sort(),
+      ['attr', 'cursor', 'end', 'limit', 'maxDuration', 'minDuration', 'operation', 'service', 'start', 'status'].sort(),
     );
     expect(Object.keys(search.responses)).toEqual(expect.arrayContaining(['200', '400', '401']));
     expect(r.body.paths['/api/v1/traces/{traceId}']!.get.parameters!.find((p) => p.in === 'path')!.name).toBe('traceId');
