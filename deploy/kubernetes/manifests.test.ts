@@ -16,6 +16,8 @@ const docs = readdirSync(dir)
   .filter((f) => f.endsWith('.yaml'))
   .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => ({ file: f, doc: d.toJS(), errors: d.errors })));
 const byKind = (kind: string) => docs.filter((d) => d.doc?.kind === kind).map((d) => d.doc);
+/** By name: the agent ships a ConfigMap of its own (agent.yaml). */
+const configMap = (name: string) => byKind('ConfigMap').find((c) => c.metadata.name === name);
 
 describe('deploy/kubernetes', () => {
   it('parses, and kustomization lists every file', () => {
@@ -42,7 +44,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('points the platform at the brokers the Kafka StatefulSet advertises', () => {
-    const config = parse(byKind('ConfigMap')[0].data['crowsnest.yaml']);
+    const config = parse(configMap('crowsnest').data['crowsnest.yaml']);
     const kafka = byKind('StatefulSet').find((s) => s.metadata.name === 'kafka');
     const headless = byKind('Service').find((s) => s.metadata.name === kafka.spec.serviceName);
     expect(headless.spec.clusterIP).toBe('None');
@@ -55,7 +57,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('takes secrets from Secrets, never from the ConfigMap', () => {
-    const config = parse(byKind('ConfigMap')[0].data['crowsnest.yaml']);
+    const config = parse(configMap('crowsnest').data['crowsnest.yaml']);
     expect(Object.keys(config)).not.toContain('clickhouseUrl');
     expect(Object.keys(config)).not.toContain('authToken');
     for (const name of ['crowsnest-writer', 'crowsnest-query']) {
@@ -74,7 +76,7 @@ describe('deploy/kubernetes', () => {
     const dirs = mkdtempSync(join(tmpdir(), 'crowsnest-configmap-'));
     try {
       const path = join(dirs, 'crowsnest.yaml');
-      writeFileSync(path, byKind('ConfigMap')[0].data['crowsnest.yaml']);
+      writeFileSync(path, configMap('crowsnest').data['crowsnest.yaml']);
       for (const d of byKind('Deployment')) {
         const c = d.spec.template.spec.containers[0];
         const [command, ...args] = c.args as string[];
@@ -87,6 +89,25 @@ describe('deploy/kubernetes', () => {
         expect(config['kafkaBrokers']).toEqual(['kafka-0.kafka-headless:9092', 'kafka-1.kafka-headless:9092', 'kafka-2.kafka-headless:9092']);
         if (command !== 'gateway') expect(config['clickhouseUrl']).toBe('http://u:p@ch:8123');
       }
+    } finally {
+      rmSync(dirs, { recursive: true, force: true });
+    }
+  });
+
+  it('ships the agent as a DaemonSet whose ConfigMap and variables the agent command loads', () => {
+    const ds = byKind('DaemonSet').find((d) => d.metadata.name === 'crowsnest-agent');
+    const c = ds.spec.template.spec.containers[0];
+    expect(c.args[0]).toBe('agent');
+    expect(ds.spec.template.spec.tolerations).toEqual([{ operator: 'Exists' }]);
+    const dirs = mkdtempSync(join(tmpdir(), 'crowsnest-agent-configmap-'));
+    try {
+      const path = join(dirs, 'agent.yaml');
+      writeFileSync(path, configMap('crowsnest-agent').data['agent.yaml']);
+      const env = Object.fromEntries((c.env ?? []).filter((e: any) => e.name.startsWith('CROWSNEST_')).map((e: any) => [e.name, 'x']));
+      const { config } = loadCommandConfig('agent', c.args.slice(1).map((a: string) => (a === '/etc/crowsnest/agent.yaml' ? path : a)), env);
+      expect(config['otlpEndpoint']).toBe('http://crowsnest-gateway:4318');
+      const state = c.volumeMounts.find((m: any) => m.name === 'state');
+      expect(config['dataDir']).toBe(state.mountPath);
     } finally {
       rmSync(dirs, { recursive: true, force: true });
     }
