@@ -16,6 +16,7 @@ import type { Logger } from '#core/log.ts';
 import type { Signal } from '#otlp/rows.ts';
 import { type AcceptDeps, type BodyFormat, accept } from './accept.ts';
 import { statusJson, statusProtobuf, successJson, successProtobuf } from './responses.ts';
+import { registerRemoteWrite } from './remote-write.ts';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -128,6 +129,8 @@ export function buildHttpReceiver(opts: HttpReceiverOptions): FastifyInstance {
   app.post('/v1/traces', route('traces'));
   app.post('/v1/logs', route('logs'));
   app.post('/v1/metrics', route('metrics'));
+  // Prometheus remote_write 1.0 (remote-write.ts): its own parsers and plain-text answers, the same pipeline.
+  registerRemoteWrite(app as unknown as FastifyInstance, opts);
   // fastify types the instance by its pino logger; callers only need the base instance.
   return app as unknown as FastifyInstance;
 }
