@@ -131,6 +131,10 @@ export class Chain {
   #skip: Partial<Record<Stream, Pos>>;
   #breaks: { stream: Stream; at: Pos }[];
   #ignored: { dev: string; ino: string }[];
+  /** Files read to their end and acknowledged, still on disk: a scan must not take them for new ones. */
+  #finished: { dev: string; ino: string; fp: string; fpLen: number }[];
+  /** Identities offered by the scan in progress, to forget finished and ignored files that are gone. */
+  #seen = new Set<string>();
   /** The batch in flight (or about to be), as checkpointed. */
   #inflight: InflightState | undefined;
   /** A batch from before a restart that must be rebuilt exactly. */
@@ -163,6 +167,7 @@ export class Chain {
     this.#breaks = [...(saved?.breaks ?? [])];
     for (const b of this.#breaks) this.#asm.addBreak(b.stream, b.at);
     this.#ignored = [...(saved?.ignored ?? [])];
+    this.#finished = [...(saved?.finished ?? [])];
     this.#replay = saved?.inflight;
     for (const f of saved?.files ?? []) {
       this.#files.push({
@@ -196,6 +201,7 @@ export class Chain {
         .filter((f) => f.seq >= this.#frontier.seq)
         .map(({ seq, dev, ino, fp, fpLen, path, size }) => ({ seq, dev, ino, fp, fpLen, path, size })),
       ignored: this.#ignored,
+      finished: this.#finished,
     };
   }
 
@@ -213,6 +219,13 @@ export class Chain {
   offer(path: string, st: { dev: bigint; ino: bigint; size: bigint; nlink: bigint }, canonicalPath: boolean, readFromEnd: boolean): void {
     const dev = String(st.dev);
     const ino = String(st.ino);
+    this.#seen.add(`${dev}:${ino}`);
+    const fin = this.#finished.findIndex((f) => f.dev === dev && f.ino === ino);
+    if (fin !== -1) {
+      const f = this.#finished[fin]!;
+      if (this.#sameStart(path, f.fp, f.fpLen)) return;
+      this.#finished.splice(fin, 1); // the inode now holds another file
+    }
     const same = (f: TailFile) => f.dev === dev && f.ino === ino && !f.gone;
     const known = this.#files.find((f) => same(f) && !f.done) ?? this.#files.find(same);
     if (known !== undefined && known.unverified) this.#verify(known, path);
@@ -236,6 +249,16 @@ export class Chain {
     }
     const size = Number(fst.size);
     const { fp, fpLen } = fingerprint(fd, size);
+    if (!canonicalPath && isRotatedName(basename(path))) {
+      // Back from a restart, a checkpointed file not verified yet whose first bytes this copy has: a copytruncate
+      // happened while the agent was down. The copy is that file; the truncated original is a new file.
+      const orig = this.#files.find((f) => f.unverified && f.fpLen > 0 && f.fpLen <= fpLen && f.fp === sha(readAt(fd, f.fpLen, 0)));
+      if (orig !== undefined) {
+        Object.assign(orig, { dev, ino, path, fd, size, unverified: false, canonical: false });
+        this.#deps.fileOpened(1);
+        return;
+      }
+    }
     // A copytruncate copy: a rotated name with the same first bytes as a file of this chain.
     if (!canonicalPath && isRotatedName(basename(path)) && fpLen > 0 && this.#files.some((f) => !f.done && f.fpLen > 0 && f.fpLen <= fpLen && f.fp === sha(readAt(fd, f.fpLen, 0)))) {
       this.#ignored.push({ dev, ino });
@@ -268,6 +291,31 @@ export class Chain {
     }
     this.#enforceRotatedBound();
     this.#wake?.();
+  }
+
+  #sameStart(path: string, fp: string, fpLen: number): boolean {
+    try {
+      const fd = openSync(path, 'r');
+      try {
+        return sha(readAt(fd, fpLen, 0)) === fp && fstatSync(fd).size >= fpLen;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return false;
+    }
+  }
+
+  /** A scan begins: identities offered until `scanEnd` are on disk. */
+  scanStart(): void {
+    this.#seen.clear();
+  }
+
+  /** A scan ended: finished and ignored files it did not find are gone, and forgotten. */
+  scanEnd(): void {
+    const on = (x: { dev: string; ino: string }) => this.#seen.has(`${x.dev}:${x.ino}`);
+    this.#finished = this.#finished.filter(on);
+    this.#ignored = this.#ignored.filter(on);
   }
 
   /** Checks a checkpointed file against what is at `path` now (same inode and same first bytes). */
@@ -633,6 +681,9 @@ export class Chain {
         f.fd = undefined;
         this.#deps.fileOpened(-1);
       }
+    }
+    for (const f of this.#files) {
+      if (f.done && f.seq < fr.seq && !f.gone && f.fpLen > 0) this.#finished.push({ dev: f.dev, ino: f.ino, fp: f.fp, fpLen: f.fpLen });
     }
     this.#files = this.#files.filter((f) => !(f.done && f.seq < fr.seq));
     this.#deps.commit().catch((err: unknown) => this.#deps.log.error({ err }, 'checkpoint write failed'));

@@ -18,7 +18,8 @@
  * - `breaks`: records that a timer closed (a multiline flush timeout, a partial line never finished), so a replay
  *   closes them at the same line although more lines are there by then;
  * - `files`: the files from the frontier's on, with their identity and last known size;
- * - `ignored`: copies made by copytruncate (same first bytes as a file of the chain), never read as new files.
+ * - `ignored`: copies made by copytruncate (same first bytes as a file of the chain), never read as new files;
+ * - `finished`: rotated files read and acknowledged to their end, still on disk: never read again.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -62,6 +63,8 @@ export interface ChainState {
   breaks: { stream: Stream; at: Pos }[];
   files: FileState[];
   ignored: { dev: string; ino: string }[];
+  /** Files read and acknowledged to their end that are still on disk (rotated), so a scan skips them. */
+  finished?: { dev: string; ino: string; fp: string; fpLen: number }[];
 }
 
 export interface AgentLogState {

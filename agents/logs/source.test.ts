@@ -103,7 +103,11 @@ describe('log source checkpoints', { timeout: 30_000 }, () => {
     appendFileSync(live, lines(50, 60) + cri('partial begins ', 'stdout', 'P'));
     renameSync(live, join(logDir, '0.log.20240102-030405'));
     writeFileSync(live, cri('and ends') + lines(60, 70));
-    await eventually(() => expect(bodies(sink)).toEqual([...range(0, 60), 'partial begins and ends', ...range(60, 70)]), 10_000, 20);
+    const want = [...range(0, 60), 'partial begins and ends', ...range(60, 70)];
+    await eventually(() => expect(bodies(sink)).toEqual(want), 10_000, 20);
+    // The rotated file, finished, is still on disk: later scans must not read it again (regression: they did).
+    await new Promise((r) => setTimeout(r, 500));
+    expect(bodies(sink)).toEqual(want);
     expect(await lost(registry)).toEqual([]);
   });
 
@@ -168,12 +172,17 @@ describe('log source checkpoints', { timeout: 30_000 }, () => {
     writeFileSync(live, lines(0, 25));
     const first = await start(sink);
     await eventually(() => expect(bodies(sink)).toHaveLength(25), 10_000, 20);
+    renameSync(live, join(logDir, '0.log.20240102-030405')); // finished and acknowledged, left on disk
+    writeFileSync(live, lines(25, 30));
+    await eventually(() => expect(bodies(sink)).toHaveLength(30), 10_000, 20);
     await first.source.close();
     sources.splice(0);
-    appendFileSync(live, lines(25, 40));
+    appendFileSync(live, lines(30, 40));
     const again = new RecordingSink();
     await start(again);
-    await eventually(() => expect(bodies(again)).toEqual(range(25, 40)), 10_000, 20);
+    await eventually(() => expect(bodies(again)).toEqual(range(30, 40)), 10_000, 20);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bodies(again)).toEqual(range(30, 40));
   });
 
   it('treats a reused inode with other first bytes as a new file', async () => {

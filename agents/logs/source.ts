@@ -208,6 +208,7 @@ export class LogSource {
       list.push({ path, rotated: path !== key && isRotatedName(basename(path)), mtime });
       byChain.set(key, list);
     }
+    for (const chain of this.#chains.values()) chain.scanStart();
     for (const [key, files] of byChain) {
       const fresh = !this.#chains.has(key) && this.#saved.chains[key] === undefined;
       const chain = this.#chain(key);
@@ -223,6 +224,7 @@ export class LogSource {
         chain.offer(f.path, st, f.path === key, first && fresh && this.#opts.readFrom === 'end');
       }
     }
+    for (const chain of this.#chains.values()) chain.scanEnd();
     if (first) {
       // Chains of the checkpoint whose files are all gone still settle what they lost.
       for (const key of Object.keys(this.#saved.chains)) this.#chain(key);
