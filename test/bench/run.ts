@@ -14,6 +14,7 @@ const suites: [string, () => Promise<{ run: () => Promise<BenchResult[]> }>][] =
   ['gateway', () => import('./gateway.bench.ts')],
   ['latency', () => import('./latency.bench.ts')],
   ['query', () => import('./query.bench.ts')],
+  ['ui', () => import('./ui.bench.ts')],
 ];
 
 const only = process.argv.slice(2);
