@@ -2,6 +2,8 @@
  * The node agent role (`crowsnest agent`): its sources, composed around one forwarder (the `Sink`).
  *
  *   container logs   agents/logs: tails the files matched by `--tail`, checkpoints under `--data-dir`
+ *   scrapes          agents/metrics (with `--scrape`): static targets, through the on-disk queue (agents/queue)
+ *                    under `<data-dir>/queue`, since a scrape cannot be read again
  *   forwarder        agents/forward: OTLP/HTTP protobuf to `--otlp-endpoint`
  *
  * The process's HTTP port serves /metrics (the agent's `crowsnest_agent_*` metrics beside the process ones),
@@ -14,9 +16,12 @@
  * at the next start), then the forwarder's connections.
  */
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { defineRole } from '#core/role.ts';
 import { HttpSink } from './forward/http-sink.ts';
 import { LogSource } from './logs/source.ts';
+import { type MetricsSource, createMetricsSource } from './metrics/scrape.ts';
+import { DiskQueue } from './queue/disk-queue.ts';
 import { AGENT } from './options.ts';
 
 export const agentRole = defineRole({
@@ -62,11 +67,27 @@ export const agentRole = defineRole({
       );
       await logs.start();
     }
-    if (config.scrape.length > 0) ctx.log.warn({ targets: config.scrape }, '--scrape is accepted but the scraper is not part of this build yet');
+    const nodeName = config.nodeName ?? hostname();
+    let queue: DiskQueue | undefined;
+    let scrapes: MetricsSource | undefined;
+    if (config.scrape.length > 0) {
+      queue = await DiskQueue.open({ dir: join(config.dataDir, 'queue'), sink, log: ctx.log.child({ part: 'queue' }), registry });
+      queue.start();
+      scrapes = createMetricsSource({
+        queue,
+        log: ctx.log.child({ part: 'scrape' }),
+        registry,
+        staticTargets: config.scrape,
+        nodeResource: config.nodeName !== undefined ? { 'k8s.node.name': nodeName } : { 'host.name': nodeName },
+      });
+      scrapes.start();
+    }
     return {
       notReady: () => (logs !== undefined && !logs.started ? 'log files not scanned yet' : undefined),
       async close() {
+        await scrapes?.stop();
         await logs?.close();
+        await queue?.close();
         sink.close();
       },
     };
