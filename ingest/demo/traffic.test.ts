@@ -2,7 +2,7 @@
  * Traffic through the real SDK with in-memory exporters (the SDK's own, for tests): what the pods emit for
  * planned requests, checked on the spans, log records and metrics the exporters received.
  */
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { AggregationTemporality, DataPointType, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -99,7 +99,7 @@ describe('Traffic', () => {
   });
 
   it('records errors as span status and an exception event', () => {
-    const failed = all().filter((s) => s.status.code === 2);
+    const failed = all().filter((s) => s.status.code === SpanStatusCode.ERROR);
     expect(failed.length).toBeGreaterThan(0);
     for (const s of failed) expect(s.events.map((e) => e.name)).toContain('exception');
   });
