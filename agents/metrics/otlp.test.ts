@@ -115,6 +115,14 @@ lat_count{path="/"} 7
     expect(r.stats.dropped.no_count).toBe(1);
   });
 
+  it('groups interleaved histogram lines by their labels', () => {
+    const { histogram } = convert('# TYPE h histogram\nh_bucket{a="1",le="1"} 1\nh_bucket{a="2",le="1"} 2\nh_bucket{a="1",le="+Inf"} 3\nh_count{a="2"} 4\nh_count{a="1"} 3\nh_bucket{a="2",le="+Inf"} 4\n');
+    expect(histogram.map((h) => [h.Attributes, h.Count, h.BucketCounts])).toEqual([
+      [{ a: '1' }, '3', ['1', '2']],
+      [{ a: '2' }, '4', ['2', '2']],
+    ]);
+  });
+
   it('drops a histogram whose cumulative buckets go down', () => {
     const r = convert('# TYPE h histogram\nh_bucket{le="1"} 5\nh_bucket{le="2"} 3\nh_count 5\n');
     expect(r.histogram).toHaveLength(0);

@@ -161,6 +161,17 @@ function labelKey(labels: Labels, except?: string): string {
   return key;
 }
 
+/** `group` (a group's labels, without `except`) equals `labels` without `except`. */
+function sameLabels(group: Labels, labels: Labels, except: string): boolean {
+  let j = 0;
+  for (const [k, v] of labels) {
+    if (k === except) continue;
+    const g = group[j++];
+    if (!g || g[0] !== k || g[1] !== v) return false;
+  }
+  return j === group.length;
+}
+
 function scopeOf(labels: Labels): [name: string, version: string] {
   let name = AGENT_SCOPE;
   let version = '';
@@ -295,21 +306,27 @@ export function toOtlp(exp: Exposition, target: TargetMeta, scrapeMs: number, tr
       bad: boolean;
     }
     const groups = new Map<string, Group>();
+    let last: Group | undefined;
     for (const s of f.samples) {
       const isBucket = hasSuffix(s, f, '_bucket');
-      const key = labelKey(s.labels, isBucket ? 'le' : undefined);
-      let g = groups.get(key);
+      // A histogram's lines come grouped: most samples belong to the previous sample's group, found without a key.
+      let g = last && sameLabels(last.labels, s.labels, isBucket ? 'le' : '') ? last : undefined;
       if (!g) {
-        g = { labels: isBucket ? s.labels.filter(([k]) => k !== 'le') : s.labels, buckets: [], count: undefined, sum: undefined, createdMs: undefined, timeMs: undefined, exemplars: [], bad: false };
-        groups.set(key, g);
+        const key = labelKey(s.labels, isBucket ? 'le' : undefined);
+        g = groups.get(key);
+        if (!g) {
+          g = { labels: isBucket ? s.labels.filter(([k]) => k !== 'le') : s.labels, buckets: [], count: undefined, sum: undefined, createdMs: undefined, timeMs: undefined, exemplars: [], bad: false };
+          groups.set(key, g);
+        }
       }
+      last = g;
       g.timeMs ??= s.timestampMs;
       if (isBucket) {
         const le = s.labels.find(([k]) => k === 'le')?.[1];
         const bound = le === undefined ? NaN : le === '+Inf' ? Infinity : Number(le);
         if (Number.isNaN(bound) || Number.isNaN(s.value)) g.bad = true;
         else g.buckets.push([bound, s.value]);
-        g.exemplars.push(...exemplarOf(s.exemplar, s.timestampMs ?? scrapeMs));
+        if (s.exemplar) g.exemplars.push(...exemplarOf(s.exemplar, s.timestampMs ?? scrapeMs));
       } else if (hasSuffix(s, f, '_count')) g.count = s.value;
       else if (hasSuffix(s, f, '_sum')) g.sum = s.value;
       else if (hasSuffix(s, f, '_created')) g.createdMs = s.value * 1000;
@@ -361,14 +378,19 @@ export function toOtlp(exp: Exposition, target: TargetMeta, scrapeMs: number, tr
       timeMs: number | undefined;
     }
     const groups = new Map<string, Group>();
+    let last: Group | undefined;
     for (const s of f.samples) {
       const isQuantile = s.name === f.name;
-      const key = labelKey(s.labels, isQuantile ? 'quantile' : undefined);
-      let g = groups.get(key);
+      let g = last && sameLabels(last.labels, s.labels, isQuantile ? 'quantile' : '') ? last : undefined;
       if (!g) {
-        g = { labels: isQuantile ? s.labels.filter(([k]) => k !== 'quantile') : s.labels, quantiles: [], count: undefined, sum: undefined, createdMs: undefined, timeMs: undefined };
-        groups.set(key, g);
+        const key = labelKey(s.labels, isQuantile ? 'quantile' : undefined);
+        g = groups.get(key);
+        if (!g) {
+          g = { labels: isQuantile ? s.labels.filter(([k]) => k !== 'quantile') : s.labels, quantiles: [], count: undefined, sum: undefined, createdMs: undefined, timeMs: undefined };
+          groups.set(key, g);
+        }
       }
+      last = g;
       g.timeMs ??= s.timestampMs;
       if (isQuantile) {
         const q = Number(s.labels.find(([k]) => k === 'quantile')?.[1]);

@@ -15,6 +15,7 @@ const suites: [string, () => Promise<{ run: () => Promise<BenchResult[]> }>][] =
   ['latency', () => import('./latency.bench.ts')],
   ['query', () => import('./query.bench.ts')],
   ['ui', () => import('./ui.bench.ts')],
+  ['scrape', () => import('./scrape.bench.ts')],
 ];
 
 const only = process.argv.slice(2);
