@@ -23,7 +23,7 @@ export const DEMO = {
     default: 3,
     min: 1,
     max: 1000,
-    doc: 'Requests per second into the simulated shop\'s frontend, on average (each request makes 3 to 25 spans); the load rises and falls by 40 % over 17 minutes.',
+    doc: 'Requests per second into the simulated shop\'s frontend, on average (each request makes 4 to 19 spans, about 7 on average); the load rises and falls by 40 % over 17 minutes.',
   },
 } as const satisfies ConfigSpec;
 
