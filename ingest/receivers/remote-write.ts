@@ -1,7 +1,8 @@
 /**
  * Prometheus remote_write 1.0 at `POST /api/v1/write` on the gateway's OTLP/HTTP port: a snappy (block format)
  * compressed `prometheus.WriteRequest`, validated (remote-write-decode.ts), converted to one OTLP
- * `ExportMetricsServiceRequest` and handed to the same `accept()` as an OTLP/HTTP request, so the write-ahead log
+ * `ExportMetricsServiceRequest` (protobuf written directly, remote-write-encode.ts) and handed to the same
+ * `accept()` as an OTLP/HTTP request, so the write-ahead log
  * and Kafka transports carry it unchanged into the same metric tables.
  *
  * Answers: 204 stored; 400 with the reason for bad snappy, bad protobuf, a series without `__name__`, unsorted or
@@ -31,8 +32,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '#core/errors.ts';
 import type { Logger } from '#core/log.ts';
 import { OtlpDecodeError } from '#otlp/errors.ts';
-import { toProtobuf } from '#otlp/to-protobuf.ts';
 import { type AcceptDeps, accept } from './accept.ts';
+import { type Attr, type RwExemplar, type RwMetric, type RwResource, encodeRemoteWriteMetrics } from './remote-write-encode.ts';
 import { type PromLabels, type PromMetricType, type WriteRequest, decodeWriteRequest } from './remote-write-decode.ts';
 
 export const REMOTE_WRITE_PATH = '/api/v1/write';
@@ -109,26 +110,11 @@ export function kindOf(name: string, labels: PromLabels, cache: MetadataCache): 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 const HEX16 = /^[0-9a-fA-F]{16}$/;
 
-const kv = (key: string, value: string) => ({ key, value: { stringValue: value } });
-/** OTLP/JSON doubles: NaN and infinities as the strings the JSON mapping uses. */
-const jsonDouble = (v: number): number | string => (Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity');
-const nanos = (ms: number): string => (ms > 0 ? `${Math.trunc(ms)}000000` : '0');
-
-interface JsonMetric {
-  name: string;
-  description: string;
-  unit: string;
-  gauge?: { dataPoints: unknown[] };
-  sum?: { dataPoints: unknown[]; aggregationTemporality: number; isMonotonic: boolean };
-  metadata: unknown[];
-}
-
 /**
- * The OTLP/JSON `ExportMetricsServiceRequest` for a decoded WriteRequest (after its metadata went into `cache`),
- * and its data point count.
+ * The OTLP resources for a decoded WriteRequest (after its metadata went into `cache`), and their data point count.
  */
-export function toOtlpJson(req: WriteRequest, cache: MetadataCache): { json: unknown; points: number } {
-  const resources = new Map<string, { attrs: Record<string, string>; metrics: Map<string, JsonMetric> }>();
+export function toOtlpResources(req: WriteRequest, cache: MetadataCache): { resources: RwResource[]; points: number } {
+  const resources = new Map<string, { attrs: Record<string, string>; metrics: Map<string, RwMetric> }>();
   const resourceOf = (job: string, instance: string) => {
     const key = `${job}\u0000${instance}`;
     let r = resources.get(key);
@@ -150,57 +136,52 @@ export function toOtlpJson(req: WriteRequest, cache: MetadataCache): { json: unk
     let name = '';
     let job = '';
     let instance = '';
-    const attributes: { key: string; value: { stringValue: string } }[] = [];
+    const attrs: Attr[] = [];
     for (const [k, v] of s.labels) {
       if (k === '__name__') name = v;
       else if (k === 'job') job = v;
       else if (k === 'instance') instance = v;
-      else if (v !== '') attributes.push(kv(k, v)); // an empty value is an absent label in Prometheus
+      else if (v !== '') attrs.push([k, v]); // an empty value is an absent label in Prometheus
     }
     const resource = resourceOf(job, instance);
     if (name === 'target_info') {
-      for (const a of attributes) if (!(a.key in resource.attrs)) resource.attrs[a.key] = a.value.stringValue;
+      for (const [k, v] of attrs) if (!(k in resource.attrs)) resource.attrs[k] = v;
       continue;
     }
-    const { kind, promType, help, unit } = kindOf(name, s.labels, cache);
+    if (s.samples.length === 0) continue;
     let m = resource.metrics.get(name);
     if (!m) {
-      m = { name, description: help, unit, metadata: [kv('prometheus.type', promType)] };
-      if (kind.kind === 'gauge') m.gauge = { dataPoints: [] };
-      else m.sum = { dataPoints: [], aggregationTemporality: 2, isMonotonic: kind.monotonic };
+      const { kind, promType, help, unit } = kindOf(name, s.labels, cache);
+      m = { name, description: help, unit, promType, monotonic: kind.kind === 'gauge' ? undefined : kind.monotonic, series: [] };
       resource.metrics.set(name, m);
     }
-    const dataPoints = (m.gauge ?? m.sum)!.dataPoints;
-    const exemplars = s.exemplars.map((e) => {
-      const out: Record<string, unknown> = { timeUnixNano: nanos(e.timestampMs), asDouble: jsonDouble(e.value), filteredAttributes: [] as unknown[] };
+    const exemplars: RwExemplar[] = s.exemplars.map((e) => {
+      const out: RwExemplar = { attrs: [], timeMs: e.timestampMs, value: e.value, traceId: undefined, spanId: undefined };
       for (const [k, v] of e.labels) {
-        if (k === 'trace_id' && HEX32.test(v)) out.traceId = v.toLowerCase();
-        else if (k === 'span_id' && HEX16.test(v)) out.spanId = v.toLowerCase();
-        else (out.filteredAttributes as unknown[]).push(kv(k, v));
+        if (k === 'trace_id' && HEX32.test(v)) out.traceId = Buffer.from(v, 'hex');
+        else if (k === 'span_id' && HEX16.test(v)) out.spanId = Buffer.from(v, 'hex');
+        else out.attrs.push([k, v]);
       }
       return out;
     });
-    for (let i = 0; i < s.samples.length; i++) {
-      const sample = s.samples[i]!;
-      const stale = sample.stale;
-      dataPoints.push({
-        timeUnixNano: nanos(sample.timestampMs),
-        asDouble: stale ? 0 : jsonDouble(sample.value),
-        attributes,
-        ...(stale ? { flags: 1 } : {}),
+    const last = s.samples.length - 1;
+    m.series.push({
+      attrs,
+      points: s.samples.map((sample, i) => ({
+        timeMs: sample.timestampMs,
+        value: sample.stale ? 0 : sample.value,
+        flags: sample.stale ? 1 : 0,
         // Remote write does not tie an exemplar to a sample; they go with the series' last sample.
-        ...(i === s.samples.length - 1 && exemplars.length > 0 ? { exemplars } : {}),
-      });
-      points++;
-    }
+        exemplars: i === last && exemplars.length > 0 ? exemplars : undefined,
+      })),
+    });
+    points += s.samples.length;
   }
-  const resourceMetrics = [...resources.values()]
-    .filter((r) => r.metrics.size > 0)
-    .map((r) => ({
-      resource: { attributes: Object.entries(r.attrs).map(([k, v]) => kv(k, v)) },
-      scopeMetrics: [{ scope: { name: REMOTE_WRITE_SCOPE }, metrics: [...r.metrics.values()].filter((m) => (m.gauge ?? m.sum)!.dataPoints.length > 0) }],
-    }));
-  return { json: { resourceMetrics }, points };
+  const out: RwResource[] = [];
+  for (const r of resources.values()) {
+    if (r.metrics.size > 0) out.push({ attrs: Object.entries(r.attrs), scope: REMOTE_WRITE_SCOPE, metrics: [...r.metrics.values()] });
+  }
+  return { resources: out, points };
 }
 
 /** The uncompressed length a snappy block announces (its varint preamble), or undefined when unreadable. */
@@ -273,9 +254,9 @@ export function registerRemoteWrite(app: FastifyInstance, opts: RemoteWriteOptio
       }
       for (const m of decoded.metadata) if (m.family !== '') cache.set(m.family, m.type, m.help, m.unit);
       if (decoded.nativeHistograms > 0) reject('native_histogram');
-      const { json, points } = toOtlpJson(decoded, cache);
+      const { resources, points } = toOtlpResources(decoded, cache);
       if (points === 0) return reply.status(204).send();
-      const otlp = toProtobuf('metrics', JSON.stringify(json));
+      const otlp = encodeRemoteWriteMetrics(resources);
       const outcome = await accept(opts, 'metrics', 'protobuf', otlp, 'remote_write');
       if (outcome.kind === 'error') return sendError(reply, req, log, outcome.error);
       return reply.status(204).send();
