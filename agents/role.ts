@@ -6,23 +6,44 @@
  *                    under `<data-dir>/queue`, since a scrape cannot be read again
  *   forwarder        agents/forward: OTLP/HTTP protobuf to `--otlp-endpoint`
  *
+ * With `--kubernetes` (the DaemonSet), also:
+ *   pod directory    agents/kube: this node's pods, watched with a spec.nodeName field selector; their attributes
+ *                    go on log records and relayed OTLP, their prometheus.io annotations make scrape targets
+ *   kubelet          /metrics/resource and /metrics/cadvisor of this node (with `--host-ip`)
+ *   events           agents/events: events.k8s.io Events, cluster-wide, while this agent holds the Lease
+ *   relay            agents/relay: OTLP from this node's pods on `--relay-http-port`/`--relay-grpc-port`
+ * Scrapes and events go through the on-disk queue; logs and relayed requests straight to the forwarder (files
+ * are their own buffer; a relayed request is answered only once the gateway acknowledged it).
+ *
  * The process's HTTP port serves /metrics (the agent's `crowsnest_agent_*` metrics beside the process ones),
  * /healthz and /readyz (ready once the first scan of the log files is done and its checkpoint written).
  *
  * The agent imports only the shared layer (#core, #config, #otlp) and its own folders: it never loads the storage
  * layer or chDB (lint: .eslint.boundaries.js), so its image needs none of it.
  *
- * Close order: the log source first (no new sends; the batches in flight stay in the checkpoint and are rebuilt
- * at the next start), then the forwarder's connections.
+ * Close order: the relay (answers what is in flight), events (releases its Lease) and scrapes, the log source
+ * (no new sends; the batches in flight stay in the checkpoint and are rebuilt at the next start), the pod
+ * watch, the queue, then the forwarder's connections.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { defineRole } from '#core/role.ts';
+import { RoleError, defineRole } from '#core/role.ts';
+import type { PodDirectory } from './core/contracts.ts';
+import { type EventsCollector, createEventsCollector } from './events/collector.ts';
 import { HttpSink } from './forward/http-sink.ts';
 import { LogSource } from './logs/source.ts';
+import { createKubeApi } from './kube/api.ts';
+import { type KubePodDirectory, createPodDirectory } from './kube/pod-directory.ts';
 import { type MetricsSource, createMetricsSource } from './metrics/scrape.ts';
+import { SERVICE_ACCOUNT_TOKEN } from './metrics/scrape-targets.ts';
 import { DiskQueue } from './queue/disk-queue.ts';
+import { type OtlpRelay, createOtlpRelay } from './relay/relay.ts';
 import { AGENT } from './options.ts';
+
+/** How long the start waits for the first list of this node's pods, so the first lines read get their workload. */
+const POD_SYNC_WAIT_MS = 15_000;
+const IN_CLUSTER_CA = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
 
 export const agentRole = defineRole({
   name: 'agent',
@@ -41,14 +62,31 @@ export const agentRole = defineRole({
       log: ctx.log.child({ part: 'forward' }),
       registry,
     });
+    const nodeName = config.nodeName ?? hostname();
+    let pods: KubePodDirectory | undefined;
+    let api: ReturnType<typeof createKubeApi> | undefined;
+    if (config.kubernetes) {
+      if (config.nodeName === undefined) throw new RoleError('--kubernetes needs --node-name (the downward API\'s spec.nodeName)');
+      // Loaded only in Kubernetes mode: host mode never pays for the client library.
+      const { KubeConfig } = await import('@kubernetes/client-node');
+      const kc = new KubeConfig();
+      if (config.kubeconfig !== undefined) kc.loadFromFile(config.kubeconfig);
+      else kc.loadFromCluster();
+      api = createKubeApi(kc);
+      pods = createPodDirectory({ api, nodeName, registry, log: ctx.log.child({ part: 'pods' }), podLabels: config.podLabels });
+      pods.start();
+      const waited = await Promise.race([pods.synced.then(() => true), new Promise<false>((r) => setTimeout(r, POD_SYNC_WAIT_MS, false).unref())]);
+      if (!waited) ctx.log.warn({ waitedMs: POD_SYNC_WAIT_MS }, "this node's pods are not listed yet: lines read meanwhile carry only what their path says");
+    }
+    const podDirectory: PodDirectory | undefined = pods;
     let logs: LogSource | undefined;
     if (config.tail.length > 0) {
       logs = new LogSource(
-        { sink, log: ctx.log.child({ part: 'logs' }), registry },
+        { sink, log: ctx.log.child({ part: 'logs' }), registry, podDirectory },
         {
           globs: config.tail,
           dataDir: config.dataDir,
-          nodeName: config.nodeName ?? hostname(),
+          nodeName,
           readFrom: config.logsReadFrom,
           scanIntervalMs: config.logsScanIntervalMs,
           pollIntervalMs: config.logsPollIntervalMs,
@@ -67,10 +105,12 @@ export const agentRole = defineRole({
       );
       await logs.start();
     }
-    const nodeName = config.nodeName ?? hostname();
     let queue: DiskQueue | undefined;
     let scrapes: MetricsSource | undefined;
-    if (config.scrape.length > 0) {
+    let events: EventsCollector | undefined;
+    let relay: OtlpRelay | undefined;
+    const eventsOn = config.kubernetes && config.events;
+    if (config.scrape.length > 0 || config.kubernetes) {
       queue = await DiskQueue.open({ dir: join(config.dataDir, 'queue'), sink, log: ctx.log.child({ part: 'queue' }), registry });
       queue.start();
       scrapes = createMetricsSource({
@@ -78,15 +118,62 @@ export const agentRole = defineRole({
         log: ctx.log.child({ part: 'scrape' }),
         registry,
         staticTargets: config.scrape,
+        pods: podDirectory,
+        kubelet:
+          config.kubernetes && config.hostIp !== undefined
+            ? {
+                nodeName,
+                host: config.hostIp,
+                tokenFile: SERVICE_ACCOUNT_TOKEN,
+                insecureSkipVerify: config.kubeletInsecureSkipVerify,
+                ...(config.kubeletInsecureSkipVerify || config.kubeconfig !== undefined ? {} : { ca: readFileSync(IN_CLUSTER_CA) }),
+              }
+            : undefined,
         nodeResource: config.nodeName !== undefined ? { 'k8s.node.name': nodeName } : { 'host.name': nodeName },
       });
       scrapes.start();
     }
+    if (eventsOn && api !== undefined && queue !== undefined && pods !== undefined) {
+      if (config.podName === undefined || config.podNamespace === undefined) {
+        throw new RoleError('Kubernetes events need --pod-name and --pod-namespace (the Lease holder and its namespace), or --events=false');
+      }
+      events = createEventsCollector({
+        api,
+        queue,
+        registry,
+        log: ctx.log.child({ part: 'events' }),
+        dataDir: join(config.dataDir, 'events'),
+        identity: config.podName,
+        leaseNamespace: config.podNamespace,
+        owners: pods.owners,
+      });
+      events.start();
+    }
+    if (config.kubernetes && config.relay && pods !== undefined) {
+      relay = createOtlpRelay({
+        sink,
+        pods,
+        registry,
+        log: ctx.log.child({ part: 'relay' }),
+        host: config.host,
+        httpPort: config.relayHttpPort,
+        grpcPort: config.relayGrpcPort,
+      });
+      const ports = await relay.start();
+      ctx.log.info(ports, 'OTLP relay listening');
+    }
     return {
-      notReady: () => (logs !== undefined && !logs.started ? 'log files not scanned yet' : undefined),
+      notReady: () => {
+        if (logs !== undefined && !logs.started) return 'log files not scanned yet';
+        if (pods !== undefined && !pods.isSynced) return "this node's pods are not listed yet";
+        return undefined;
+      },
       async close() {
+        await relay?.stop();
+        await events?.stop({ release: true });
         await scrapes?.stop();
         await logs?.close();
+        await pods?.stop();
         await queue?.close();
         sink.close();
       },
