@@ -22,6 +22,9 @@ export interface ScrapeTarget {
   bearerTokenFile?: string | undefined;
   ca?: Buffer | undefined;
   insecureSkipVerify?: boolean | undefined;
+  /** This target's interval and timeout, when not the source's defaults. */
+  intervalMs?: number | undefined;
+  timeoutMs?: number | undefined;
 }
 
 export class TargetSpecError extends Error {
@@ -128,6 +131,10 @@ export interface KubeletOptions {
   ca?: Buffer;
   /** Kubelet serving certificates are often self-signed (no serverTLSBootstrap). @default false */
   insecureSkipVerify?: boolean;
+  /** The kubelet targets' interval (cAdvisor output is large; many scrape it less often). @default the source's */
+  intervalMs?: number;
+  /** @default the source's */
+  timeoutMs?: number;
 }
 
 export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -143,6 +150,8 @@ export function kubeletTargets(k: KubeletOptions): ScrapeTarget[] {
     bearerTokenFile: k.tokenFile ?? SERVICE_ACCOUNT_TOKEN,
     ca: k.ca,
     insecureSkipVerify: k.insecureSkipVerify ?? false,
+    intervalMs: k.intervalMs,
+    timeoutMs: k.timeoutMs,
   };
   return [
     { ...common, key: `kubelet ${base}/metrics/resource`, url: new URL(`${base}/metrics/resource`), job: 'kubelet' },

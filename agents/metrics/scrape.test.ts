@@ -195,6 +195,15 @@ describe('MetricsSource', () => {
     expect(scrapes).toContainEqual(expect.objectContaining({ labels: { source: 'static', result }, value: 1 }));
   });
 
+  it("honours a target's own timeout over the source's", async () => {
+    const q = new MemoryQueue();
+    const registry = new Registry();
+    await source(q, { registry, timeoutMs: 60_000 }).scrapeOnce({ ...staticTarget(`${base}/slow`), timeoutMs: 100 });
+    expect(up(q)).toEqual([0]);
+    const scrapes = (await registry.getSingleMetric('crowsnest_agent_scrapes_total')!.get()).values;
+    expect(scrapes).toContainEqual(expect.objectContaining({ labels: { source: 'static', result: 'timeout' }, value: 1 }));
+  });
+
   it('counts points the queue refuses as lost', async () => {
     const registry = new Registry();
     const full: DurableQueue = { enqueue: () => Promise.reject(new QueueFullError('full')) };

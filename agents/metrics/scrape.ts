@@ -170,7 +170,9 @@ export class MetricsSource {
     let rm: OtlpResourceMetrics;
     try {
       const token = target.bearerTokenFile ? (await readFile(target.bearerTokenFile, 'utf8')).trim() : undefined;
-      const res = await scrapeHttp({ url: target.url, timeoutMs: o.timeoutMs, maxBodyBytes: o.maxBodyBytes, bearerToken: token, ca: target.ca, insecureSkipVerify: target.insecureSkipVerify });
+      const interval = target.intervalMs ?? o.intervalMs;
+      const timeoutMs = Math.min(target.timeoutMs ?? o.timeoutMs, interval);
+      const res = await scrapeHttp({ url: target.url, timeoutMs, maxBodyBytes: o.maxBodyBytes, bearerToken: token, ca: target.ca, insecureSkipVerify: target.insecureSkipVerify });
       const exposition = parseExposition(res.body, formatOf(res.contentType), { sampleLimit: o.sampleLimit });
       samples = exposition.samples;
       tracker.begin();
@@ -235,7 +237,7 @@ export class MetricsSource {
   }
 
   #startTarget(target: ScrapeTarget): void {
-    const interval = this.#o.intervalMs;
+    const interval = target.intervalMs ?? this.#o.intervalMs;
     const r: Running = { target, tracker: new SeriesTracker(), timer: undefined, busy: false, stopped: false };
     this.#running.set(target.key, r);
     const offset = hash(target.key) % interval;
