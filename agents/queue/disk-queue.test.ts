@@ -21,11 +21,16 @@ class RecordingSink implements Sink {
   healthy = true;
   got: number[] = [];
   answer: (b: Batch) => Promise<Settled> = () => Promise.resolve({ ok: true });
+  /** Like the forwarder, rejects when `signal` aborts, also while an answer is pending. */
   send(b: Batch, signal?: AbortSignal): Promise<Settled> {
     if (signal?.aborted) return Promise.reject(new Error('aborted'));
-    return this.answer(b).then((s) => {
-      this.got.push(b.items);
-      return s;
+    return new Promise<Settled>((resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+      this.answer(b).then((s) => {
+        if (signal?.aborted) return;
+        this.got.push(b.items);
+        resolve(s);
+      }, reject);
     });
   }
 }
