@@ -14,16 +14,30 @@
  * A command's options are the union of its roles' sections and the options every process has; which of its
  * roles run can depend on the config (the writer's query API), so the spec is the union of all it may run.
  */
-import { PROCESS } from '#config/options.ts';
+import { GATEWAY, KAFKA, PROCESS, STORAGE, WRITER } from '#config/options.ts';
 import type { ConfigSpec } from '#config/spec.ts';
-import { type Role, RoleError } from '#core/role.ts';
+import { type LazyRole, type Role, RoleError, lazyRole } from '#core/role.ts';
 import { DEMO, DEMO_START } from '../demo/options.ts';
-import { kafkaLogTapRole } from '../kafka/log-tap.ts';
-import { pipelineMonitorRole } from '../kafka/monitor-role.ts';
-import { writerRole } from '../pipeline/role.ts';
-import { gatewayRole } from '../receivers/role.ts';
-import { queryRole } from '../../query/role.ts';
-import { agentRole } from '../../agents/role.ts';
+import { TAIL } from '../../query/tail/options.ts';
+import { AGENT } from '../../agents/options.ts';
+
+// Each role by name and options; its code is imported only by a process that runs it (#core/role.ts
+// lazyRole). The heads repeat each role module's name and options; commands.test.ts checks they agree.
+const writerRole = lazyRole(
+  { name: 'writer', options: { ...STORAGE, ...KAFKA, ...WRITER } },
+  async () => (await import('../pipeline/role.ts')).writerRole,
+);
+const pipelineMonitorRole = lazyRole(
+  { name: 'pipeline-monitor', options: KAFKA },
+  async () => (await import('../kafka/monitor-role.ts')).pipelineMonitorRole,
+);
+const kafkaLogTapRole = lazyRole({ name: 'kafka-log-tap', options: KAFKA }, async () => (await import('../kafka/log-tap.ts')).kafkaLogTapRole);
+const gatewayRole = lazyRole({ name: 'gateway', options: { ...KAFKA, ...GATEWAY } }, async () => (await import('../receivers/role.ts')).gatewayRole);
+const queryRole = lazyRole({ name: 'query', options: { ...STORAGE, ...TAIL } }, async () => (await import('../../query/role.ts')).queryRole);
+const agentRole = lazyRole({ name: 'agent', options: AGENT }, async () => (await import('../../agents/role.ts')).agentRole);
+
+/** Every role a command can run (commands.test.ts loads each and compares it with its head). */
+export const ROLES: readonly LazyRole[] = [writerRole, pipelineMonitorRole, kafkaLogTapRole, gatewayRole, queryRole, agentRole];
 
 export interface Command {
   summary: string;

@@ -80,3 +80,27 @@ export interface Role<S extends ConfigSpec = ConfigSpec> {
 export function defineRole<const S extends ConfigSpec>(role: Role<S>): Role<S> {
   return role;
 }
+
+/** A role whose code is loaded only when a process starts it (`lazyRole`). */
+export interface LazyRole extends Role {
+  load(): Promise<Role>;
+}
+
+/**
+ * A role known by its name, summary and options, its code imported only when a process starts it. Every command
+ * lists its roles (their options make its config spec), and importing every role's code made each process pay for
+ * all of them: the agent loaded kafkajs, grpc-js and the query API (814 files instead of 496, +22 MiB RSS), the
+ * gateway the writer and the query API. `head` (name and options) must equal what the loaded role declares
+ * (ingest/cli/commands.test.ts checks it for every role).
+ */
+export function lazyRole(head: Pick<Role, 'name' | 'options'>, load: () => Promise<Role>): LazyRole {
+  return {
+    ...head,
+    // The one line a role module declares for itself; nothing prints it before the role is loaded.
+    summary: '',
+    load,
+    async start(ctx) {
+      return (await load()).start(ctx);
+    },
+  };
+}
