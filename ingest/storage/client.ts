@@ -135,7 +135,13 @@ let chdb: typeof ChdbConnection | undefined;
 
 function chdbClient(path: string): ClickHouseClient {
   // A synchronous load on first use (chdb/connection is CommonJS), so createStore stays synchronous for its callers.
-  chdb ??= require('chdb/connection') as typeof ChdbConnection;
+  // chdb is an optional dependency: the agent's image installs without it (npm install --omit=optional).
+  try {
+    chdb ??= require('chdb/connection') as typeof ChdbConnection;
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new Error('the embedded ClickHouse engine (the optional dependency chdb) is not installed: run npm install without --omit=optional, or use a ClickHouse server with --clickhouse-url', { cause: err });
+  }
   const { createChdbConnection } = chdb;
   // chdb builds against @clickhouse/client-common while @clickhouse/client bundles its own copy of the same
   // Connection types; they are structurally one contract, but nominally distinct to TypeScript.
