@@ -41,6 +41,7 @@ import type {
   servicesResponse,
 } from './schemas/services.ts';
 import type {
+  compactTraceResponse,
   traceParams,
   traceQuerystring,
   traceResponse,
@@ -73,6 +74,11 @@ export type TraceParams = FromSchema<typeof traceParams>;
 export type TraceQuery = FromSchema<typeof traceQuerystring>;
 export type TraceResponse = FromSchema<typeof traceResponse>;
 export type Span = TraceResponse['spans'][number];
+/** GET /api/v1/traces/{traceId}?shape=compact: resources and scopes once, spans referencing them by index. */
+export type CompactTraceResponse = FromSchema<typeof compactTraceResponse>;
+export type CompactSpan = CompactTraceResponse['spans'][number];
+export type TraceResource = CompactTraceResponse['resources'][number];
+export type TraceScope = CompactTraceResponse['scopes'][number];
 
 /** GET /api/v1/traces */
 export type TraceSearchQuery = FromSchema<typeof traceSearchQuerystring>;

@@ -1,9 +1,11 @@
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '#core/log.ts';
 import { createMetrics } from '#core/metrics.ts';
 import type { SpanRow } from '#otlp/rows.ts';
 import { buildQueryApp } from '../app.ts';
-import type { ErrorResponse, Span, TraceResponse, TraceScatterResponse, TraceSearchResponse, TraceSummary } from '../contract.ts';
+import type { CompactTraceResponse, ErrorResponse, Span, TraceResponse, TraceScatterResponse, TraceSearchResponse, TraceSummary } from '../contract.ts';
+import { GZIP_MIN_BYTES, acceptsGzip } from './traces.ts';
 import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
 
 const T0 = 1_700_000_000_000; // 2023-11-14T22:13:20Z
@@ -130,6 +132,53 @@ const spans: SpanRow[] = [
   }),
 ];
 
+/** Outside every test's search range (they count traces), 100-300 days before T0. */
+const FAR = 'd0000000000000000000000000000003';
+const WIDE = 'e0000000000000000000000000000004';
+const DAY = 86_400_000;
+/** A trace over 200 days with a span of the longest duration a UInt64 holds: offsets past 2^53 ns. */
+const far: SpanRow[] = [
+  span({ TraceId: FAR, SpanId: 'f000000000000001', Timestamp: nsAt(T0 - 300 * DAY), ServiceName: 'batch', SpanName: 'old', Duration: '18446744073709551615' }),
+  span({ TraceId: FAR, SpanId: 'f000000000000002', ParentSpanId: 'f000000000000001', Timestamp: nsAt(T0 - 100 * DAY, 7n), ServiceName: 'batch', SpanName: 'late' }),
+];
+/** 400 spans of three services: an answer large enough to be compressed. */
+const wide: SpanRow[] = Array.from({ length: 400 }, (_, i) =>
+  span({
+    TraceId: WIDE,
+    SpanId: `e${i.toString(16).padStart(15, '0')}`,
+    ParentSpanId: i === 0 ? '' : 'e000000000000000',
+    Timestamp: nsAt(T0 - 50 * DAY + i),
+    ServiceName: ['api', 'db', 'cache'][i % 3]!,
+    SpanName: `op ${i}`,
+    ResourceAttributes: { 'service.name': ['api', 'db', 'cache'][i % 3]!, 'k8s.pod.name': `pod-${i % 3}`, 'k8s.namespace.name': 'shop' },
+    SpanAttributes: { 'db.statement': `SELECT * FROM items WHERE id = ${i}` },
+  }),
+);
+
+/** The full form of a compact answer's spans: what the compact form stands for. */
+function expand(c: CompactTraceResponse): Omit<Span, 'startTime'>[] {
+  const base = BigInt(c.startTimeUnixNano);
+  return c.spans.map((s) => ({
+    traceId: c.traceId,
+    spanId: s.spanId,
+    parentSpanId: s.parentSpanId,
+    traceState: s.traceState ?? '',
+    name: s.name,
+    kind: s.kind,
+    serviceName: c.resources[s.resource]!.serviceName,
+    startTimeUnixNano: (base + BigInt(s.start)).toString(),
+    durationNano: String(s.duration),
+    status: s.status ?? { code: 'Unset', message: '' },
+    attributes: s.attributes,
+    resource: { attributes: c.resources[s.resource]!.attributes },
+    scope: c.scopes[s.scope]!,
+    events: s.events ?? [],
+    links: s.links ?? [],
+  }));
+}
+
+const withoutStartTime = (spans: Span[]) => spans.map(({ startTime: _, ...rest }) => rest);
+
 let h: Harness;
 const range = `start=${T0 - 1000}&end=${T0 + 600_000}`;
 
@@ -138,6 +187,7 @@ beforeAll(async () => {
   // Two inserts, so the trace-id lookup table holds two rows for trace A (as with batches from two writers).
   await h.insert('otel_traces', spans.slice(0, 2));
   await h.insert('otel_traces', spans.slice(2));
+  await h.insert('otel_traces', [...far, ...wide]);
 });
 afterAll(async () => {
   await h.close();
@@ -382,6 +432,112 @@ describe('GET /api/v1/traces/scatter', () => {
   });
 });
 
+describe('GET /api/v1/traces/{traceId}?shape=compact', () => {
+  it('carries exactly what the full answer does, for every trace', async () => {
+    for (const id of [A, B, C, FAR, WIDE]) {
+      const full = await h.get<TraceResponse>(`/api/v1/traces/${id}`);
+      const compact = await h.get<CompactTraceResponse>(`/api/v1/traces/${id}?shape=compact`);
+      expect(compact.status, id).toBe(200);
+      expect(compact.body.truncated).toBe(full.body.truncated);
+      expect(expand(compact.body), id).toEqual(withoutStartTime(full.body.spans));
+    }
+  });
+
+  it('lists each resource and scope once, in order of first use, times as numbers from the first start, empty fields left out', async () => {
+    const r = await h.get<CompactTraceResponse>(`/api/v1/traces/${A}?shape=compact`);
+    expect(r.body.traceId).toBe(A);
+    expect(r.body.startTimeUnixNano).toBe('1700000000123456789');
+    expect(r.body.resources).toEqual([
+      { serviceName: 'frontend', attributes: { 'service.name': 'frontend', 'host.name': 'h1', 'k8s.pod.name': 'frontend-7d9f' } },
+      { serviceName: 'cart', attributes: { 'service.name': 'cart', 'host.name': 'h1' } },
+      { serviceName: 'cart', attributes: { 'service.name': 'cart' } },
+    ]);
+    expect(r.body.scopes).toEqual([
+      { name: '@opentelemetry/instrumentation-http', version: '0.45.1' },
+      { name: 'test-scope', version: '1.0.0' },
+    ]);
+    expect(r.body.spans.map((s) => [s.spanId, s.start, s.duration, s.resource, s.scope])).toEqual([
+      ['1111111111111111', 0, 250_000_001, 0, 0],
+      ['1111111111111112', 6_543_212, 100_000_000, 1, 1],
+      ['1111111111111113', 16_543_211, 20_000_000, 2, 1],
+    ]);
+    const [rootSpan, cartSpan, dbSpan] = r.body.spans;
+    expect(rootSpan).toMatchObject({ traceState: 'vendor=abc,other=1', status: { code: 'Ok', message: '' } });
+    expect(rootSpan!.events).toHaveLength(2);
+    expect(rootSpan!.links).toHaveLength(1);
+    expect(cartSpan!.status).toEqual({ code: 'Error', message: 'cart service failed' });
+    expect(Object.keys(dbSpan!).sort()).toEqual(['attributes', 'duration', 'kind', 'name', 'parentSpanId', 'resource', 'scope', 'spanId', 'start']);
+  });
+
+  it('gives offsets and durations past 2^53 ns as exact decimal strings', async () => {
+    const r = await h.get<CompactTraceResponse>(`/api/v1/traces/${FAR}?shape=compact`);
+    expect(r.body.spans.map((s) => [s.start, s.duration])).toEqual([
+      [0, '18446744073709551615'],
+      [(200n * BigInt(DAY) * 1_000_000n + 7n).toString(), 1_000_000],
+    ]);
+  });
+
+  it('marks a trace longer than the limit as truncated, and lists only the resources of the spans returned', async () => {
+    const r = await h.get<CompactTraceResponse>(`/api/v1/traces/${WIDE}?shape=compact&limit=2`);
+    expect(r.body.truncated).toBe(true);
+    expect(r.body.spans.map((s) => s.spanId)).toEqual(['e000000000000000', 'e000000000000001']);
+    expect(r.body.resources.map((x) => x.serviceName)).toEqual(['api', 'db']);
+    const all = await h.get<CompactTraceResponse>(`/api/v1/traces/${WIDE}?shape=compact`);
+    expect(all.body.spans).toHaveLength(400);
+    expect(all.body.resources.map((x) => x.serviceName)).toEqual(['api', 'db', 'cache']);
+  });
+
+  it('answers 404 for an unknown trace and 400 for an unknown shape', async () => {
+    expect((await h.get(`/api/v1/traces/${'9'.repeat(32)}?shape=compact`)).status).toBe(404);
+    const bad = await h.get<ErrorResponse>(`/api/v1/traces/${A}?shape=tiny`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('shape');
+  });
+});
+
+describe('trace answers are gzipped for a client that accepts it', () => {
+  it.each([
+    ['gzip, deflate, br', true],
+    ['br;q=1.0, gzip;q=0.8', true],
+    ['GZIP', true],
+    ['*', true],
+    ['gzip;q=0', false],
+    ['gzip; q=0.000', false],
+    ['deflate, br', false],
+    ['identity', false],
+    ['', false],
+    [undefined, false],
+  ])('Accept-Encoding %j: %s', (header, want) => {
+    expect(acceptsGzip(header)).toBe(want);
+  });
+
+  for (const shape of ['full', 'compact']) {
+    it(`${shape}: a large answer is gzipped when accepted, and the same JSON plain otherwise`, async () => {
+      const url = `/api/v1/traces/${WIDE}?shape=${shape}`;
+      const plain = await h.app.inject({ url, headers: { 'accept-encoding': 'identity' } });
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.body.length).toBeGreaterThan(GZIP_MIN_BYTES);
+      const zipped = await h.app.inject({ url, headers: { 'accept-encoding': 'gzip, deflate' } });
+      expect(zipped.statusCode).toBe(200);
+      expect(zipped.headers['content-encoding']).toBe('gzip');
+      expect(zipped.headers['vary']).toContain('accept-encoding');
+      expect(zipped.headers['content-type']).toContain('application/json');
+      expect(zipped.rawPayload.length).toBeLessThan(plain.body.length / 4);
+      expect(JSON.parse(gunzipSync(zipped.rawPayload).toString('utf8'))).toEqual(JSON.parse(plain.body));
+    });
+  }
+
+  it('a small answer and an error go plain', async () => {
+    const small = await h.app.inject({ url: `/api/v1/traces/${A}?shape=compact`, headers: { 'accept-encoding': 'gzip' } });
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.json<CompactTraceResponse>().spans).toHaveLength(3);
+    const missing = await h.app.inject({ url: `/api/v1/traces/${'9'.repeat(32)}`, headers: { 'accept-encoding': 'gzip' } });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers['content-encoding']).toBeUndefined();
+    expect(missing.json<ErrorResponse>().error.code).toBe('NOT_FOUND');
+  });
+});
+
 describe('the trace routes behind auth, and in OpenAPI', () => {
   it('answer 401 without the bearer token, and are documented', async () => {
     const app = await buildQueryApp({ store: h.store, authTokens: ['t0ken'], log: silentLogger(), metrics: createMetrics(), notReady: () => undefined });
@@ -393,6 +549,7 @@ describe('the trace routes behind auth, and in OpenAPI', () => {
       const doc = (await app.inject({ url: '/openapi.json' })).json<{ paths: Record<string, { get: { parameters?: { name: string }[] } }> }>();
       expect(doc.paths['/api/v1/traces/scatter']!.get.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['service', 'minDuration', 'attr', 'limit']));
       expect(doc.paths['/api/v1/traces']!.get.parameters!.map((p) => p.name)).toContain('cursor');
+      expect(doc.paths['/api/v1/traces/{traceId}']!.get.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['traceId', 'limit', 'shape']));
     } finally {
       await app.close();
     }

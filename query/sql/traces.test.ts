@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Sql } from '#storage/sql.ts';
-import { traceScatterSql, traceSearchSql } from './traces.ts';
+import { traceResourcesSql, traceScatterSql, traceSearchSql, traceSpansCompactSql } from './traces.ts';
 
 const EVIL = "x'); DROP TABLE otel.otel_traces; --";
 const range = { startNs: 1_700_000_000_000_000_000n, endNs: 1_700_003_600_000_000_000n };
@@ -36,6 +36,24 @@ describe('trace scatter SQL', () => {
   it("plots a service's spans at any depth", () => {
     const r = rendered(traceScatterSql('otel', { range, service: EVIL, minDurationNs: 5n, attrs: [] }, 10));
     expect(r.text).not.toContain("ParentSpanId = ''");
+    expect(r).toMatchSnapshot();
+  });
+});
+
+describe('compact trace SQL', () => {
+  it('selects raw columns and resource/scope keys, one row past the limit, the id bound', () => {
+    const r = rendered(traceSpansCompactSql('otel', EVIL, 10_000));
+    expect(r.text).not.toContain('CAST');
+    expect(r.text).not.toMatch(/ResourceAttributes AS/);
+    expect(r.text).toContain('toString(cityHash64(ServiceName, ResourceAttributes)) AS resourceKey');
+    expect(Object.values(r.params)).toEqual(expect.arrayContaining([EVIL, 10_001]));
+    expect(r).toMatchSnapshot();
+  });
+  it('reads each (resource, scope) pair of the trace once, with the same keys', () => {
+    const r = rendered(traceResourcesSql('otel', EVIL));
+    expect(r.text).toContain('GROUP BY resourceKey, scopeKey');
+    expect(r.text).toContain('toString(cityHash64(ServiceName, ResourceAttributes)) AS resourceKey');
+    expect(r.text).toContain('toString(cityHash64(ScopeName, ScopeVersion)) AS scopeKey');
     expect(r).toMatchSnapshot();
   });
 });

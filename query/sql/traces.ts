@@ -43,6 +43,64 @@ ORDER BY Timestamp, SpanId
 LIMIT ${param('UInt32', limit + 1)}`;
 }
 
+/**
+ * The compact trace (`shape=compact`), step 1: every span's own columns, raw, with a key of its resource (service
+ * name + resource attributes) and of its scope instead of the values; `traceResources` reads those once.
+ * No CASTs into tuples or maps and no per-span resource map: on a 10,000-span trace this query ran in ~65 ms
+ * against ~165 ms for the full shape's (most of the difference is writing 10,000 resource maps as JSON).
+ * Times and durations as decimal strings (64-bit, exact); the route turns them into offsets.
+ * Returns at most `limit + 1` rows, like `traceByIdSql`.
+ */
+export function traceSpansCompactSql(db: string, traceId: string, limit: number): Sql {
+  return sql`WITH (SELECT (min(Start), max(End)) FROM ${table(db, 'otel_traces_trace_id_ts')} WHERE TraceId = ${param('String', traceId)}) AS bounds
+SELECT
+  SpanId AS spanId,
+  ParentSpanId AS parentSpanId,
+  TraceState AS traceState,
+  SpanName AS name,
+  SpanKind AS kind,
+  toString(toUnixTimestamp64Nano(Timestamp)) AS startNs,
+  toString(Duration) AS durationNs,
+  StatusCode AS statusCode,
+  StatusMessage AS statusMessage,
+  SpanAttributes AS attributes,
+  toString(cityHash64(ServiceName, ResourceAttributes)) AS resourceKey,
+  toString(cityHash64(ScopeName, ScopeVersion)) AS scopeKey,
+  arrayMap(t -> toString(toUnixTimestamp64Nano(t)), \`Events.Timestamp\`) AS eventTimes,
+  \`Events.Name\` AS eventNames,
+  \`Events.Attributes\` AS eventAttributes,
+  \`Links.TraceId\` AS linkTraceIds,
+  \`Links.SpanId\` AS linkSpanIds,
+  \`Links.TraceState\` AS linkTraceStates,
+  \`Links.Attributes\` AS linkAttributes
+FROM ${table(db, 'otel_traces')}
+WHERE TraceId = ${param('String', traceId)}
+  AND Timestamp >= bounds.1 - 1 AND Timestamp <= bounds.2 + 1
+ORDER BY Timestamp, SpanId
+LIMIT ${param('UInt32', limit + 1)}`;
+}
+
+/**
+ * The compact trace, step 2: each distinct (resource, scope) pair of the trace once, with the keys step 1 gave
+ * its spans (~15-20 ms on 10,000 spans: one GROUP BY over the same granules). Run after step 1, so it sees
+ * every span step 1 saw (spans are only ever added); pairs of spans past the limit are simply not referenced.
+ */
+export function traceResourcesSql(db: string, traceId: string): Sql {
+  return sql`WITH (SELECT (min(Start), max(End)) FROM ${table(db, 'otel_traces_trace_id_ts')} WHERE TraceId = ${param('String', traceId)}) AS bounds
+SELECT
+  toString(cityHash64(ServiceName, ResourceAttributes)) AS resourceKey,
+  toString(cityHash64(ScopeName, ScopeVersion)) AS scopeKey,
+  any(ServiceName) AS serviceName,
+  any(ResourceAttributes) AS resourceAttributes,
+  any(ScopeName) AS scopeName,
+  any(ScopeVersion) AS scopeVersion
+FROM ${table(db, 'otel_traces')}
+WHERE TraceId = ${param('String', traceId)}
+  AND Timestamp >= bounds.1 - 1 AND Timestamp <= bounds.2 + 1
+GROUP BY resourceKey, scopeKey
+ORDER BY min(Timestamp), resourceKey, scopeKey`;
+}
+
 export type SpanStatus = 'Unset' | 'Ok' | 'Error';
 
 /** The filters of a trace search and of its scatter. */

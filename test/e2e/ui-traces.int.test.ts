@@ -273,6 +273,8 @@ describe('the traces UI', () => {
     expect(await d.getByTestId('detail-links').textContent()).toContain('cd'.repeat(8));
     expect(await d.getByTestId('detail-logs').textContent()).toContain('card declined: insufficient funds');
     expect(await d.getByTestId('detail-resource').textContent()).toContain('service.namecart');
+    expect(await d.getByTestId('detail-resource').textContent()).toContain('k8s.namespace.nameshop');
+    expect(await d.getByTestId('detail-scope').textContent()).toBe('ui-traces-test 1.0.0');
     const href = new URL((await d.getByTestId('span-logs-link').getAttribute('href'))!, platform.apiUrl);
     expect(href.pathname).toBe('/logs');
     expect(href.searchParams.get('traceId')).toBe(ids.checkout);
@@ -344,11 +346,14 @@ describe('the traces UI', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('span-details').locator('h2').textContent()).toBe(ids.bigLastName);
     console.log(`[ui-traces] 10,000-span trace: navigation to first rows ${rendered} ms (API, tree, critical path, first paint), End to the last span ${scrolled} ms`);
-    const perf = await page.evaluate<{ api: number; bytes: number }>(`(() => {
+    const perf = await page.evaluate<{ url: string; api: number; bytes: number; decoded: number }>(`(() => {
       const res = performance.getEntriesByType('resource').find((e) => e.name.includes('/api/v1/traces/'));
-      return res ? { api: Math.round(res.responseEnd - res.requestStart), bytes: res.encodedBodySize } : { api: -1, bytes: -1 };
+      return res ? { url: res.name, api: Math.round(res.responseEnd - res.requestStart), bytes: res.encodedBodySize, decoded: res.decodedBodySize } : { url: '', api: -1, bytes: -1, decoded: -1 };
     })()`);
-    console.log(`[ui-traces] 10,000-span trace: API ${perf.api} ms for ${perf.bytes} bytes`);
+    console.log(`[ui-traces] 10,000-span trace: API ${perf.api} ms for ${perf.bytes} bytes (${perf.decoded} bytes of JSON)`);
+    // The page reads the compact form, gzipped on the wire (a 10,000-span trace: ~2.1 MB of JSON, ~0.2 MB sent).
+    expect(new URL(perf.url).searchParams.get('shape')).toBe('compact');
+    expect(perf.bytes).toBeLessThan(perf.decoded / 4);
     await shot('trace-10k');
   });
 

@@ -3,10 +3,9 @@
  * link to its logs on the logs page.
  */
 import { Link } from 'react-router';
-import type { Span } from '../../../query/contract.ts';
 import { formatDurationNs } from '../shared/format/format.ts';
 import { type PlacedLog, spanLogsHref } from './timeline.ts';
-import type { TreeNode } from './tree.ts';
+import { type SpanTree, type TreeNode, resourceOf, scopeOf, startUnixNanoOf, statusOf } from './tree.ts';
 
 function Attrs({ attrs, testId }: { attrs: Record<string, string>; testId?: string }) {
   const entries = Object.entries(attrs).sort(([a], [b]) => a.localeCompare(b));
@@ -28,6 +27,7 @@ function offset(ns: number): string {
 }
 
 export function SpanDetails({
+  tree,
   node,
   parentName,
   logs,
@@ -35,6 +35,7 @@ export function SpanDetails({
   onJump,
   searchParams,
 }: {
+  tree: SpanTree;
   node: TreeNode;
   parentName: string | undefined;
   logs: readonly PlacedLog[];
@@ -42,8 +43,14 @@ export function SpanDetails({
   onJump: (spanId: string) => void;
   searchParams: URLSearchParams;
 }) {
-  const s: Span = node.span;
-  const startNs = BigInt(s.startTimeUnixNano);
+  const s = node.span;
+  const startUnixNano = startUnixNanoOf(tree, node);
+  const startNs = BigInt(startUnixNano);
+  const status = statusOf(s);
+  const resource = resourceOf(tree, s);
+  const scope = scopeOf(tree, s);
+  const events = s.events ?? [];
+  const links = s.links ?? [];
   return (
     <aside className="span-details" aria-label={`Span ${s.name}`} data-testid="span-details">
       <div className="details-head">
@@ -55,11 +62,11 @@ export function SpanDetails({
       <dl className="kv compact">
         <div>
           <dt>Service</dt>
-          <dd>{s.serviceName}</dd>
+          <dd>{node.service}</dd>
         </div>
         <div>
           <dt>Duration</dt>
-          <dd data-testid="detail-duration">{formatDurationNs(Number(s.durationNano))}</dd>
+          <dd data-testid="detail-duration">{formatDurationNs(Number(s.duration))}</dd>
         </div>
         <div>
           <dt>Starts at</dt>
@@ -71,9 +78,9 @@ export function SpanDetails({
         </div>
         <div>
           <dt>Status</dt>
-          <dd className={s.status.code === 'Error' ? 'bad' : undefined} data-testid="detail-status">
-            {s.status.code}
-            {s.status.message ? `: ${s.status.message}` : ''}
+          <dd className={status.code === 'Error' ? 'bad' : undefined} data-testid="detail-status">
+            {status.code}
+            {status.message ? `: ${status.message}` : ''}
           </dd>
         </div>
         <div>
@@ -98,7 +105,7 @@ export function SpanDetails({
         </div>
       </dl>
       <p>
-        <Link className="btn" to={spanLogsHref(s.traceId, s.spanId, s.startTimeUnixNano, s.durationNano)} data-testid="span-logs-link">
+        <Link className="btn" to={spanLogsHref(tree.traceId, s.spanId, startUnixNano, String(s.duration))} data-testid="span-logs-link">
           Logs of this span →
         </Link>
       </p>
@@ -107,12 +114,12 @@ export function SpanDetails({
         <Attrs attrs={s.attributes} testId="detail-attributes" />
       </section>
       <section>
-        <h3>Events ({s.events.length})</h3>
-        {s.events.length === 0 ? (
+        <h3>Events ({events.length})</h3>
+        {events.length === 0 ? (
           <p className="muted">None.</p>
         ) : (
           <ol className="events" data-testid="detail-events">
-            {s.events.map((e, i) => (
+            {events.map((e, i) => (
               <li key={i}>
                 <span className="muted">{offset(Number(BigInt(e.timeUnixNano) - startNs))}</span> <strong>{e.name}</strong>
                 <Attrs attrs={e.attributes} />
@@ -122,15 +129,15 @@ export function SpanDetails({
         )}
       </section>
       <section>
-        <h3>Links ({s.links.length})</h3>
-        {s.links.length === 0 ? (
+        <h3>Links ({links.length})</h3>
+        {links.length === 0 ? (
           <p className="muted">None.</p>
         ) : (
           <ul className="links" data-testid="detail-links">
-            {s.links.map((l, i) => (
+            {links.map((l, i) => (
               <li key={i}>
                 <Link to={`/traces/${l.traceId}?span=${l.spanId}${searchParams.get('from') ? `&from=${searchParams.get('from')}` : ''}${searchParams.get('to') ? `&to=${searchParams.get('to')}` : ''}`}>
-                  {l.traceId === s.traceId ? 'this trace' : `trace ${l.traceId.slice(0, 8)}…`} / span {l.spanId}
+                  {l.traceId === tree.traceId ? 'this trace' : `trace ${l.traceId.slice(0, 8)}…`} / span {l.spanId}
                 </Link>
                 <Attrs attrs={l.attributes} />
               </li>
@@ -154,12 +161,12 @@ export function SpanDetails({
       </section>
       <section>
         <h3>Resource</h3>
-        <Attrs attrs={s.resource.attributes} testId="detail-resource" />
+        <Attrs attrs={resource.attributes} testId="detail-resource" />
       </section>
       <section>
         <h3>Scope</h3>
-        <p>
-          {s.scope.name || <span className="muted">unnamed</span>} {s.scope.version && <span className="muted">{s.scope.version}</span>}
+        <p data-testid="detail-scope">
+          {scope.name || <span className="muted">unnamed</span>} {scope.version && <span className="muted">{scope.version}</span>}
         </p>
         {s.traceState && (
           <p>

@@ -13,18 +13,18 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import { formatCount, formatDurationNs } from '../shared/format/format.ts';
 import { Empty, ErrorState, Loading } from '../shared/state/States.tsx';
 import { formatInstant } from '../shared/time/range.ts';
-import { carry, integer, text } from '../shared/url/state.ts';
+import { carry } from '../shared/url/state.ts';
 import { TextFilter } from '../shared/url/TextFilter.tsx';
 import { useUrlState } from '../shared/url/use-url-state.ts';
 import { ApiError } from '../shared/api/client.ts';
 import { TRACE_LOG_LIMIT, useTrace, useTraceLogs } from './api.ts';
-import { criticalPath, pathByNode } from './critical-path.ts';
+import { TRACE_STATE, traceLimit } from './queries.ts';
+import { type PathSegment, criticalPath, pathByNode } from './critical-path.ts';
 import { SpanDetails } from './SpanDetails.tsx';
 import { type PlacedLog, formatCollapsed, parseCollapsed, placeLogs, rulerTicks, serviceHue } from './timeline.ts';
 import { type SpanTree, ancestors, buildTree, mainRoot, searchSpans, visibleRows } from './tree.ts';
 import './traces.css';
 
-const SCHEMA = { span: text(), q: text(), collapsed: text(), limit: integer(10_000, 1, 50_000) };
 const ROW_PX = 26;
 /** The API's most spans per trace (query/schemas/traces.ts). */
 const MAX_LIMIT = 50_000;
@@ -63,14 +63,36 @@ function LogMarks({ logs, total }: { logs: readonly PlacedLog[]; total: number }
   );
 }
 
+const NO_PATH = new Map<number, PathSegment[]>();
+
+/**
+ * The critical path, computed after the waterfall's first rows are painted (the next frame, then a task): it is a
+ * mark on rows already drawn, and on a 10,000-span trace it costs 20-100 ms the first paint need not wait for.
+ */
+function useCriticalPath(tree: SpanTree | undefined, root: number | undefined): Map<number, PathSegment[]> {
+  const [done, setDone] = useState<{ tree: SpanTree; path: Map<number, PathSegment[]> }>();
+  useEffect(() => {
+    if (!tree || root === undefined) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => setDone({ tree, path: pathByNode(criticalPath(tree, root)) }), 0);
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }, [tree, root]);
+  return done && done.tree === tree ? done.path : NO_PATH;
+}
+
 export default function TracePage() {
   const { traceId = '' } = useParams();
   const [params] = useSearchParams();
-  const [state, setState] = useUrlState(SCHEMA);
-  const trace = useTrace(traceId, state.limit === 10_000 ? undefined : state.limit);
-  const tree = useMemo<SpanTree | undefined>(() => (trace.data ? buildTree(trace.data.spans) : undefined), [trace.data]);
+  const [state, setState] = useUrlState(TRACE_STATE);
+  const trace = useTrace(traceId, traceLimit(state));
+  const tree = useMemo<SpanTree | undefined>(() => (trace.data ? buildTree(trace.data) : undefined), [trace.data]);
   const root = useMemo(() => (tree ? mainRoot(tree) : undefined), [tree]);
-  const path = useMemo(() => (tree && root !== undefined ? pathByNode(criticalPath(tree, root)) : new Map<number, never[]>()), [tree, root]);
+  const path = useCriticalPath(tree, root);
   const logWindow = useMemo(() => {
     if (!tree) return undefined;
     const startMs = Number(tree.startUnixNano / 1_000_000n);
@@ -267,9 +289,9 @@ function Waterfall({
   }, [focus, rows, rowOf, toggle, open, state.span, setState, gotoMatch, matchAt]);
 
   const rootNode = tree.nodes[mainRoot(tree) ?? 0]!;
-  const errors = useMemo(() => tree.nodes.reduce((n, x) => n + (x.span.status.code === 'Error' ? 1 : 0), 0), [tree]);
+  const errors = useMemo(() => tree.nodes.reduce((n, x) => n + (x.span.status?.code === 'Error' ? 1 : 0), 0), [tree]);
   const sel = selected === undefined ? undefined : tree.nodes[selected];
-  const traceId = rootNode.span.traceId;
+  const traceId = tree.traceId;
   const items = virtual.getVirtualItems();
 
   return (
@@ -279,7 +301,7 @@ function Waterfall({
           <Link to={`/traces${carry(params)}`}>Traces</Link> /
         </p>
         <h1 id="trace-title">
-          <span className="svc">{rootNode.span.serviceName}</span> {rootNode.span.name}
+          <span className="svc">{rootNode.service}</span> {rootNode.span.name}
         </h1>
       </div>
       <dl className="stats trace-stats" data-testid="trace-stats">
@@ -387,8 +409,8 @@ function Waterfall({
                 const onPath = path.get(i);
                 const hasKids = n.children.length > 0;
                 const isCollapsed = collapsed.has(i);
-                const err = s.status.code === 'Error';
-                const hue = serviceHue(s.serviceName);
+                const err = s.status?.code === 'Error';
+                const hue = serviceHue(n.service);
                 const spanLogs = placed?.bySpan.get(s.spanId);
                 return (
                   <div
@@ -423,8 +445,8 @@ function Waterfall({
                         <span className="twisty" />
                       )}
                       <span className="svc-dot" style={{ background: `hsl(${hue} 60% 50%)` }} />
-                      <span className="svc">{s.serviceName}</span> <span className="op">{s.name}</span>
-                      {err && <span className="bad err-mark" title={s.status.message || 'error'}> ▲</span>}
+                      <span className="svc">{n.service}</span> <span className="op">{s.name}</span>
+                      {err && <span className="bad err-mark" title={s.status?.message || 'error'}> ▲</span>}
                       {isCollapsed && <span className="muted"> +{n.size - 1}</span>}
                       {n.missingParent !== undefined && (
                         <span className="tag warn" title="The parent span is not in this trace">
@@ -453,6 +475,7 @@ function Waterfall({
         </div>
         {sel && (
           <SpanDetails
+            tree={tree}
             node={sel}
             parentName={sel.parent >= 0 ? tree.nodes[sel.parent]!.span.name : undefined}
             logs={placed?.bySpan.get(sel.span.spanId) ?? []}

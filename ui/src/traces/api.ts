@@ -2,10 +2,10 @@
  * The traces surface's server state: one TanStack Query hook per resource over the typed contract (the same
  * pattern as ui/src/shared/api/hooks.ts). Keys are the resource and its exact parameters.
  */
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 import type {
+  CompactTraceResponse,
   LogSearchResponse,
-  TraceResponse,
   TraceScatterQuery,
   TraceScatterResponse,
   TraceSearchQuery,
@@ -31,11 +31,20 @@ export function useTraceScatter(params: Params<TraceScatterQuery>) {
   });
 }
 
-/** GET /api/v1/traces/{traceId}: a trace does not change once complete, so it stays fresh for a minute. */
+/**
+ * GET /api/v1/traces/{traceId}?shape=compact: a trace does not change once complete, so it stays fresh for a
+ * minute. The compact shape (resources and scopes once, numeric offsets) is ~40% of the full one's bytes for a
+ * large trace and parses faster; the tree reads it as is.
+ */
 export function useTrace(traceId: string, limit: number | undefined) {
-  return useQuery({
+  return useQuery(traceQuery(traceId, limit));
+}
+
+/** The trace's query: the page's hook uses it, and so does its prefetch (./prefetch.ts), so both hit one cache entry. */
+export function traceQuery(traceId: string, limit: number | undefined) {
+  return queryOptions({
     queryKey: ['/traces/:id', traceId, limit],
-    queryFn: ({ signal }) => apiGet<TraceResponse>(`/traces/${encodeURIComponent(traceId)}`, { limit }, signal),
+    queryFn: ({ signal }) => apiGet<CompactTraceResponse>(`/traces/${encodeURIComponent(traceId)}`, { limit, shape: 'compact' }, signal),
     staleTime: 60_000,
     enabled: /^[0-9a-fA-F]{32}$/.test(traceId),
   });

@@ -126,8 +126,9 @@ describe('searchSpans', () => {
     ['a', '', 0, 10, 'GET /checkout'],
     ['b', 'a', 1, 4, 'SELECT cart'],
   ]);
-  s[1]!.attributes = { 'db.system': 'postgresql' };
-  s[1]!.serviceName = 'cart-db';
+  s.spans[1]!.attributes = { 'db.system': 'postgresql' };
+  s.resources.push({ serviceName: 'cart-db', attributes: {} });
+  s.spans[1]!.resource = 1;
   const t = buildTree(s);
   it.each([
     { q: '', want: [] },

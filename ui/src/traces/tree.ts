@@ -3,6 +3,10 @@
  * (tree.test.ts), and fast enough for 10,000+ spans: O(n log n) (one map of ids, children sorted by start,
  * iterative walks: a 10,000-deep chain must not overflow the stack).
  *
+ * Input is the API's compact trace (`shape=compact`): spans carry their start as a number relative to the
+ * trace start and their resource by index, so building the tree parses no 64-bit strings and each node
+ * points at its span as parsed (no copy per span).
+ *
  * Rules, as a user of Jaeger or Tempo expects them:
  * - a span whose parent id is empty is a root; several roots are allowed (a trace joined from two systems);
  * - a span whose parent is not in the trace (lost, not yet arrived, sampled away, or past the route's limit) is
@@ -13,10 +17,12 @@
  *
  * Times are nanoseconds relative to the trace's earliest start, as plain numbers (exact up to 104 days).
  */
-import type { Span } from '../../../query/contract.ts';
+import type { CompactSpan, CompactTraceResponse, TraceResource, TraceScope } from '../../../query/contract.ts';
 
 export interface TreeNode {
-  span: Span;
+  span: CompactSpan;
+  /** The span's service (its resource's service name). */
+  service: string;
   /** Position in `SpanTree.nodes` (preorder: a node, then its subtree). */
   index: number;
   depth: number;
@@ -37,20 +43,36 @@ export interface TreeNode {
 }
 
 export interface SpanTree {
+  traceId: string;
   nodes: TreeNode[];
   roots: number[];
-  /** Earliest start, nanoseconds since the epoch. */
+  /** Earliest start, nanoseconds since the epoch: node times count from here. */
   startUnixNano: bigint;
+  /** What the spans' `start` offsets count from (the API's `startTimeUnixNano`). */
+  traceStartUnixNano: bigint;
   /** From the earliest start to the latest end. */
   durationNs: number;
   /** First node of each span id. */
   byId: Map<string, number>;
   orphans: number;
   services: string[];
+  resources: readonly TraceResource[];
+  scopes: readonly TraceScope[];
 }
 
+const NO_RESOURCE: TraceResource = { serviceName: '', attributes: {} };
+const NO_SCOPE: TraceScope = { name: '', version: '' };
+const UNSET = { code: 'Unset', message: '' } as const;
+
+/** The span's status; the compact form leaves out an Unset status without a message. */
+export const statusOf = (s: CompactSpan): { code: string; message: string } => s.status ?? UNSET;
+export const resourceOf = (tree: SpanTree, s: CompactSpan): TraceResource => tree.resources[s.resource] ?? NO_RESOURCE;
+export const scopeOf = (tree: SpanTree, s: CompactSpan): TraceScope => tree.scopes[s.scope] ?? NO_SCOPE;
+/** The span's start, nanoseconds since the epoch, exact. */
+export const startUnixNanoOf = (tree: SpanTree, n: TreeNode): string => (tree.traceStartUnixNano + BigInt(n.span.start)).toString();
+
 interface Raw {
-  span: Span;
+  span: CompactSpan;
   startNs: number;
   endNs: number;
   parent: number;
@@ -62,17 +84,21 @@ interface Raw {
 
 const byStart = (raws: Raw[]) => (a: number, b: number) => raws[a]!.startNs - raws[b]!.startNs || raws[a]!.endNs - raws[b]!.endNs || a - b;
 
-export function buildTree(spans: readonly Span[]): SpanTree {
-  if (spans.length === 0) return { nodes: [], roots: [], startUnixNano: 0n, durationNs: 0, byId: new Map(), orphans: 0, services: [] };
-  let min = BigInt(spans[0]!.startTimeUnixNano);
-  const starts = spans.map((s) => {
-    const v = BigInt(s.startTimeUnixNano);
+export function buildTree(trace: CompactTraceResponse): SpanTree {
+  const { spans, resources, scopes, traceId } = trace;
+  const traceStart = BigInt(trace.startTimeUnixNano);
+  if (spans.length === 0) {
+    return { traceId, nodes: [], roots: [], startUnixNano: traceStart, traceStartUnixNano: traceStart, durationNs: 0, byId: new Map(), orphans: 0, services: [], resources, scopes };
+  }
+  // Offsets are ≥ 0 from the API (counted from the earliest start); re-based anyway so any input draws from 0.
+  let min = Infinity;
+  for (const s of spans) {
+    const v = Number(s.start);
     if (v < min) min = v;
-    return v;
-  });
-  const raws: Raw[] = spans.map((span, i) => {
-    const startNs = Number(starts[i]! - min);
-    const d = Number(span.durationNano);
+  }
+  const raws: Raw[] = spans.map((span) => {
+    const startNs = Number(span.start) - min;
+    const d = Number(span.duration);
     return { span, startNs, endNs: startNs + (Number.isFinite(d) && d > 0 ? d : 0), parent: -1, children: [] };
   });
   const first = new Map<string, number>();
@@ -153,6 +179,7 @@ export function buildTree(spans: readonly Span[]): SpanTree {
     const r = raws[raw]!;
     const n: TreeNode = {
       span: r.span,
+      service: (resources[r.span.resource] ?? NO_RESOURCE).serviceName,
       index: at,
       depth: depthOf[raw]!,
       parent: r.parent === -1 ? -1 : pos[r.parent]!,
@@ -175,14 +202,19 @@ export function buildTree(spans: readonly Span[]): SpanTree {
   for (const n of nodes) if (!byId.has(n.span.spanId)) byId.set(n.span.spanId, n.index);
   let end = 0;
   for (const n of nodes) if (n.endNs > end) end = n.endNs;
+  const minExact = min === 0 ? 0n : BigInt(spans.find((s) => Number(s.start) === min)!.start);
   return {
+    traceId,
     nodes,
     roots: nodes.filter((n) => n.parent === -1).map((n) => n.index),
-    startUnixNano: min,
+    startUnixNano: traceStart + minExact,
+    traceStartUnixNano: traceStart,
     durationNs: end,
     byId,
     orphans: nodes.filter((n) => n.missingParent !== undefined).length,
-    services: [...new Set(spans.map((s) => s.serviceName))].sort(),
+    services: [...new Set(nodes.map((n) => n.service))].sort(),
+    resources,
+    scopes,
   };
 }
 
@@ -215,7 +247,7 @@ export function searchSpans(tree: SpanTree, q: string): number[] {
   const out: number[] = [];
   for (const n of tree.nodes) {
     const s = n.span;
-    if (has(s.name) || has(s.serviceName) || s.spanId === needle || has(s.status.message) || Object.entries(s.attributes).some(([k, v]) => has(k) || has(v))) {
+    if (has(s.name) || has(n.service) || s.spanId === needle || has(s.status?.message ?? '') || Object.entries(s.attributes).some(([k, v]) => has(k) || has(v))) {
       out.push(n.index);
     }
   }
