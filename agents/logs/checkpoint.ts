@@ -80,6 +80,10 @@ export class CheckpointStore {
   #writing: Promise<void> | undefined;
   #again = false;
   #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** A change waits for a write (`commitLater`) that has not taken its snapshot yet. */
+  #dirty = false;
+  #later: NodeJS.Timeout | undefined;
+  #onLaterError: (e: unknown) => void = () => undefined;
   /** Commits written since start (for tests and metrics). */
   commits = 0;
 
@@ -115,12 +119,30 @@ export class CheckpointStore {
     });
   }
 
+  /**
+   * Asks for a write within `delayMs`, without waiting for it: any write that takes its snapshot before then
+   * covers the change. For changes whose loss in a crash costs only a replay the gateway recognises (an
+   * acknowledgement: the checkpoint still names that batch as in flight, so it is rebuilt into the same bytes).
+   * While data flows, the next batch's own commit (before it is sent) carries the acknowledgement of the one before,
+   * so a busy chain pays one checkpoint write per batch instead of two.
+   */
+  commitLater(delayMs: number, onError: (e: unknown) => void): void {
+    this.#dirty = true;
+    this.#onLaterError = onError;
+    if (this.#later !== undefined) return;
+    this.#later = setTimeout(() => {
+      this.#later = undefined;
+      if (this.#dirty) this.commit().catch((e: unknown) => this.#onLaterError(e));
+    }, delayMs);
+  }
+
   async #loop(): Promise<void> {
     for (;;) {
       this.#again = false;
       const waiters = this.#waiters;
       this.#waiters = [];
       try {
+        this.#dirty = false; // the snapshot below covers every change made so far
         await this.#write(JSON.stringify(this.#snapshot()));
         this.commits++;
         for (const w of waiters) w.resolve();
@@ -152,6 +174,9 @@ export class CheckpointStore {
 
   /** Synchronous write, for close. */
   writeNow(): void {
+    if (this.#later !== undefined) clearTimeout(this.#later);
+    this.#later = undefined;
+    this.#dirty = false;
     const tmp = join(this.dir, `${FILE}.tmp`);
     const fd = openSync(tmp, 'w');
     try {

@@ -25,6 +25,8 @@ describe('OTLP logs encoder', () => {
           { key: 'nil', value: null },
           { key: 'list', value: ['a', 1, true] },
           { key: 'map', value: { b: 1, a: { deep: 'x' } } },
+          // Short non-ASCII and long strings take the encoder's other write paths.
+          { key: 'clé', value: `${'v'.repeat(40)}…` },
         ],
       },
       { timeNs: 0n, observedNs: 1_704_164_646_000_000_001n, severityNumber: 0, severityText: '', body: '', attributes: [] },
@@ -42,7 +44,7 @@ describe('OTLP logs encoder', () => {
       Body: 'boom ✓ — ünïcode',
       ScopeName: 'crowsnest/agent/logs',
       ResourceAttributes: { 'k8s.pod.name': 'cart-7d9f', 'service.name': 'cart' },
-      LogAttributes: { 'log.iostream': 'stderr', n: '42', neg: '-7', f: '2.5', ok: 'false', nil: '', list: '["a",1,true]', map: '{"a":{"deep":"x"},"b":1}' },
+      LogAttributes: { 'log.iostream': 'stderr', n: '42', neg: '-7', f: '2.5', ok: 'false', nil: '', list: '["a",1,true]', map: '{"a":{"deep":"x"},"b":1}', clé: `${'v'.repeat(40)}…` },
     });
     // No time of its own: the observed time stands in.
     expect(rows[1]).toMatchObject({ Timestamp: '1704164646000000001', Body: '' });

@@ -34,7 +34,12 @@ export interface OutBatch {
   records: readonly OutRecord[];
 }
 
-const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
+/** UTF-8 length; short ASCII strings (keys, levels, small values) are measured here, without a native call. */
+function utf8(s: string): number {
+  if (s.length > 32) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  return s.length;
+}
 
 function varintSize(n: number): number {
   if (n < 0x80) return 1;
@@ -108,11 +113,16 @@ class Out {
   tag(no: number, wire: number) {
     this.varint((no << 3) | wire);
   }
-  str(no: number, s: string) {
-    const n = utf8(s);
+  str(no: number, s: string, n = utf8(s)) {
     this.tag(no, 2);
     this.varint(n);
-    this.pos += this.buf.write(s, this.pos, n, 'utf8');
+    if (n === s.length && n <= 32) {
+      // ASCII (n counts bytes, s.length UTF-16 units: equal only for ASCII): no native call for a few bytes.
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+      this.pos = p;
+    } else this.pos += this.buf.write(s, this.pos, n, 'utf8');
   }
   header(no: number, size: number) {
     this.tag(no, 2);
@@ -187,12 +197,14 @@ function writeAttrs(o: Out, no: number, attrs: readonly Attr[], sizes: number[],
   }
 }
 
-function recordSize(r: OutRecord, sizes: number[], cache: Map<object, number>): number {
+function recordSize(r: OutRecord, sizes: number[], bodyLens: number[], cache: Map<object, number>): number {
   let s = 0;
   if (r.timeNs !== 0n) s += 9;
   if (r.severityNumber !== 0) s += 1 + varintSize(r.severityNumber);
   if (r.severityText !== '') s += lenField(utf8(r.severityText));
-  s += lenField(lenField(utf8(r.body))); // body AnyValue{string_value}
+  const bodyLen = utf8(r.body);
+  bodyLens.push(bodyLen);
+  s += lenField(lenField(bodyLen)); // body AnyValue{string_value}
   s += attrsSize(r.attributes, sizes, cache);
   if (r.observedNs !== 0n) s += 9;
   return s;
@@ -211,9 +223,10 @@ export function encodeLogs(batch: OutBatch): Buffer {
   const resourceInner = attrsSize(batch.resource, resourceSizes, cache);
   const recordSizes: number[] = [];
   const attrSizes: number[] = [];
+  const bodyLens: number[] = [];
   let recordsTotal = 0;
   for (const r of batch.records) {
-    const s = recordSize(r, attrSizes, cache);
+    const s = recordSize(r, attrSizes, bodyLens, cache);
     recordSizes.push(s);
     recordsTotal += lenField(s);
   }
@@ -239,8 +252,9 @@ export function encodeLogs(batch: OutBatch): Buffer {
       o.varint(r.severityNumber);
     }
     if (r.severityText !== '') o.str(3, r.severityText);
-    o.header(5, lenField(utf8(r.body)));
-    o.str(1, r.body);
+    const bodyLen = bodyLens[i]!;
+    o.header(5, lenField(bodyLen));
+    o.str(1, r.body, bodyLen);
     writeAttrs(o, 6, r.attributes, attrSizes, at, cache);
     if (r.observedNs !== 0n) o.fixed64(11, r.observedNs);
   }

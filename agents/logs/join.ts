@@ -120,7 +120,7 @@ export class Assembler {
       if (ml === undefined) this.#finish(rec);
       else if (rec.lines >= ml.maxLines || rec.bytes >= ml.maxBytes) this.#finish(rec);
     }
-    if (!rec.done && this.#breaks.delete(`${s}:${posKey(line.end)}`)) this.#finish(rec);
+    if (!rec.done && this.#breaks.size > 0 && this.#breaks.delete(`${s}:${posKey(line.end)}`)) this.#finish(rec);
     if (this.pendingCount > this.#opts.maxPending) this.#forceHead();
   }
 

@@ -33,7 +33,9 @@ export interface Entry {
 const SPACE = 0x20;
 const BRACE = 0x7b;
 
+// The last distinct second seen (`2024-01-02T03:04:05`) and its zone (`Z`, `+01:00`), validated, and its ns.
 let lastSecond = '';
+let lastZone = '';
 let lastSecondNs = 0n;
 
 /**
@@ -41,15 +43,19 @@ let lastSecondNs = 0n;
  * text is not such a time.
  */
 export function parseRfc3339Nano(s: string): bigint | undefined {
+  return timeAt(s, s.length);
+}
+
+/** The time in `s[0, end)`, without slicing `s` when its second and zone are the last ones seen (lines of one second). */
+function timeAt(s: string, end: number): bigint | undefined {
   // 2024-01-02T03:04:05[.fraction](Z|+hh:mm)
-  if (s.length < 20 || s.charCodeAt(4) !== 0x2d || s.charCodeAt(10) !== 0x54) return undefined;
-  const second = s.slice(0, 19);
+  if (end < 20 || s.charCodeAt(4) !== 0x2d || s.charCodeAt(10) !== 0x54) return undefined;
   let i = 19;
   let frac = 0;
   let digits = 0;
   if (s.charCodeAt(i) === 0x2e) {
     i++;
-    while (i < s.length) {
+    while (i < end) {
       const c = s.charCodeAt(i) - 48;
       if (c < 0 || c > 9) break;
       if (digits < 9) {
@@ -61,42 +67,45 @@ export function parseRfc3339Nano(s: string): bigint | undefined {
     if (digits === 0) return undefined;
   }
   for (let d = digits; d < 9; d++) frac *= 10;
-  const zone = s.slice(i);
   let base: bigint;
-  const key = second + zone;
-  if (key === lastSecond) base = lastSecondNs;
+  if (end - i === lastZone.length && s.startsWith(lastZone, i) && s.startsWith(lastSecond)) base = lastSecondNs;
   else {
+    const second = s.slice(0, 19);
+    const zone = s.slice(i, end);
     if (zone !== 'Z' && !/^[+-]\d\d:\d\d$/.test(zone)) return undefined;
     const ms = Date.parse(second + zone);
     if (Number.isNaN(ms)) return undefined;
     base = BigInt(ms) * 1_000_000n;
-    lastSecond = key;
+    lastSecond = second;
+    lastZone = zone;
     lastSecondNs = base;
   }
-  return base + BigInt(frac);
+  return frac === 0 ? base : base + BigInt(frac);
 }
 
 function plain(line: string): Entry {
   return { timeNs: 0n, stream: 'stdout', partial: false, text: line, format: 'plain' };
 }
 
-/** A CRI line; undefined when it is not one. */
+/** A CRI line; undefined when it is not one. Reads the line in place: one slice (the text) per line. */
 export function parseCri(line: string): Entry | undefined {
   const s1 = line.indexOf(' ');
   if (s1 < 20) return undefined;
-  const s2 = line.indexOf(' ', s1 + 1);
-  if (s2 === -1) return undefined;
-  const streamText = line.slice(s1 + 1, s2);
-  if (streamText !== 'stdout' && streamText !== 'stderr') return undefined;
-  let s3 = line.indexOf(' ', s2 + 1);
+  let stream: Stream;
+  if (line.startsWith('stdout ', s1 + 1)) stream = 'stdout';
+  else if (line.startsWith('stderr ', s1 + 1)) stream = 'stderr';
+  else return undefined;
+  const t = s1 + 8; // the tag's first character
+  // The tag: `P` or `F`, possibly followed by more `:`-separated tags; then a space and the text, or the end.
+  const tag = line.charCodeAt(t);
+  if (tag !== 0x50 && tag !== 0x46) return undefined;
+  let s3 = line.indexOf(' ', t);
   // "<time> stdout F" with nothing after the tag: an empty line.
   if (s3 === -1) s3 = line.length;
-  const tags = line.slice(s2 + 1, s3);
-  const tag = tags.length === 1 ? tags : tags.split(':')[0];
-  if (tag !== 'P' && tag !== 'F') return undefined;
-  const timeNs = parseRfc3339Nano(line.slice(0, s1));
+  if (s3 !== t + 1 && line.charCodeAt(t + 1) !== 0x3a) return undefined;
+  const timeNs = timeAt(line, s1);
   if (timeNs === undefined) return undefined;
-  return { timeNs, stream: streamText, partial: tag === 'P', text: s3 >= line.length ? '' : line.slice(s3 + 1), format: 'cri' };
+  return { timeNs, stream, partial: tag === 0x50, text: s3 >= line.length ? '' : line.slice(s3 + 1), format: 'cri' };
 }
 
 /** A Docker json-file line; undefined when it is not one. */

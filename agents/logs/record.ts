@@ -11,6 +11,12 @@ import { severityOfFields, severityOfText } from './severity.ts';
 
 const MAX_FIELDS = 64;
 
+/** Shared by every record (the encoder only reads attributes): two objects fewer per record on the hot path. */
+const IOSTREAM: Readonly<Record<Rec['stream'], Attr>> = {
+  stdout: Object.freeze({ key: 'log.iostream', value: 'stdout' }),
+  stderr: Object.freeze({ key: 'log.iostream', value: 'stderr' }),
+};
+
 function jsonFields(body: string): Record<string, unknown> | undefined {
   if (body.length < 2 || body.charCodeAt(0) !== 0x7b || body.charCodeAt(body.length - 1) !== 0x7d) return undefined;
   try {
@@ -26,7 +32,7 @@ const asValue = (v: unknown): Value => v as Value;
 
 export function toOutRecord(rec: Rec, observedNs: bigint): OutRecord {
   const body = textOf(rec);
-  const attributes: Attr[] = [{ key: 'log.iostream', value: rec.stream }];
+  const attributes: Attr[] = [IOSTREAM[rec.stream]];
   if (rec.truncated) attributes.push({ key: 'log.record.truncated', value: true });
   const fields = jsonFields(body);
   let severity = undefined;

@@ -57,6 +57,9 @@ export interface LogSourceDeps {
   podDirectory?: PodDirectory | undefined;
 }
 
+/** Longest an acknowledgement waits for a checkpoint write when no other write carries it first. */
+const ACK_COMMIT_DELAY_MS = 1000;
+
 const globRe = (g: string) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 
 export class LogSource {
@@ -152,6 +155,7 @@ export class LogSource {
       {
         sink: this.#deps.sink,
         commit: () => this.#store.commit(),
+        commitLater: () => this.#store.commitLater(ACK_COMMIT_DELAY_MS, (err: unknown) => this.#deps.log.error({ err }, 'checkpoint write failed')),
         metrics: this.metrics,
         log: this.#deps.log,
         opts: o,
