@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHttpApp } from '#core/http.ts';
@@ -14,6 +15,7 @@ import { queryApi } from './app.ts';
 import { UI_PAGES, uiPlugin } from './ui.ts';
 
 const INDEX = '<!doctype html><div id="root"></div><script type="module" src="/assets/index-abc.js"></script>';
+const BIG = Array.from({ length: 400 }, (_, i) => `export const v${i} = ${i};`).join('\n');
 
 async function app(dist: string, authTokens?: string[]): Promise<FastifyInstance> {
   return buildHttpApp({
@@ -36,6 +38,12 @@ beforeAll(async () => {
   mkdirSync(join(dist, 'assets'));
   writeFileSync(join(dist, 'index.html'), INDEX);
   writeFileSync(join(dist, 'assets', 'index-abc.js'), 'console.log(1)');
+  // What ui/scripts/ensure-built.mjs leaves beside a file worth compressing: a brotli and a gzip copy.
+  writeFileSync(join(dist, 'assets', 'big-abc.js'), BIG);
+  writeFileSync(join(dist, 'assets', 'big-abc.js.br'), brotliCompressSync(BIG));
+  writeFileSync(join(dist, 'assets', 'big-abc.js.gz'), gzipSync(BIG));
+  writeFileSync(join(dist, 'index.html.br'), brotliCompressSync(INDEX));
+  writeFileSync(join(dist, 'index.html.gz'), gzipSync(INDEX));
   open = await app(dist);
   locked = await app(dist, ['s3cret']);
 });
@@ -67,6 +75,34 @@ describe('the UI on the query port', () => {
     expect([400, 403, 404]).toContain(escape.statusCode);
     expect(escape.body).not.toContain('<div id="root">');
     expect((await open.inject({ url: '/assets/../../package.json' })).body).not.toContain('"crowsnest"');
+  });
+
+  it.each([
+    ['gzip, deflate, br, zstd', 'br'],
+    ['gzip', 'gzip'],
+    ['br;q=0.5, gzip;q=1', 'gzip'],
+    ['deflate', undefined],
+    [undefined, undefined],
+  ])('sends the build\'s compressed copy as accepted (Accept-Encoding: %s → %s), never compressing per request', async (accept, encoding) => {
+    const headers = accept === undefined ? {} : { 'accept-encoding': accept };
+    for (const [url, original, cache] of [
+      ['/assets/big-abc.js', BIG, 'public, max-age=31536000, immutable'],
+      ['/services', INDEX, 'no-cache'],
+    ] as const) {
+      const r = await open.inject({ url, headers });
+      expect(r.statusCode).toBe(200);
+      expect(r.headers['content-encoding']).toBe(encoding);
+      expect(r.headers['vary']).toMatch(/accept-encoding/i);
+      expect(r.headers['cache-control']).toBe(cache);
+      expect(r.headers['content-type']).toContain(url === '/services' ? 'text/html' : 'javascript');
+      const body = encoding === 'br' ? brotliDecompressSync(r.rawPayload) : encoding === 'gzip' ? gunzipSync(r.rawPayload) : r.rawPayload;
+      expect(body.toString()).toBe(original);
+      if (encoding !== undefined && original === BIG) expect(r.rawPayload.length).toBeLessThan(original.length / 3);
+    }
+    // A file the build left uncompressed (too small to gain) is sent as it is, whatever the client accepts.
+    const small = await open.inject({ url: '/assets/index-abc.js', headers });
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.body).toBe('console.log(1)');
   });
 
   it('shadows none of the API, probes, metrics or OpenAPI', async () => {

@@ -3,11 +3,16 @@
 // lifecycle scripts on `npm install`) and `prestart`, and by the browser tests before they start a platform.
 // A build that is current costs a directory walk (a few ms).
 //
+// Every built file worth compressing gets a brotli (`.br`, quality 11) and a gzip (`.gz`, level 9) sibling,
+// which the query role sends as is to a browser that accepts them (query/ui.ts, @fastify/static
+// `preCompressed`): compressed once here at the best levels, never per request. node:zlib only.
+//
 //   node ui/scripts/ensure-built.mjs           build if stale
 //   node ui/scripts/ensure-built.mjs --force   build anyway
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const UI = fileURLToPath(new URL('..', import.meta.url));
 const STAMP = join(UI, 'dist', '.built');
@@ -39,6 +44,41 @@ export function staleness() {
   return undefined;
 }
 
+/** Text files compress; fonts and images are compressed already. */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.svg', '.json', '.map', '.txt']);
+/** Below this a compressed copy saves less than its own headers cost. */
+const MIN_BYTES = 1024;
+
+/**
+ * Writes `<file>.br` and `<file>.gz` beside every compressible file under `dir` when they come out smaller;
+ * returns what was written: files, bytes before, brotli and gzip bytes after.
+ */
+export function compressAll(dir) {
+  const out = { files: 0, raw: 0, br: 0, gzip: 0 };
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const sub = compressAll(path);
+      for (const k of Object.keys(out)) out[k] += sub[k];
+      continue;
+    }
+    if (!COMPRESSIBLE.has(extname(entry.name))) continue;
+    const raw = readFileSync(path);
+    if (raw.length < MIN_BYTES) continue;
+    const br = brotliCompressSync(raw, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT },
+    });
+    const gz = gzipSync(raw, { level: 9 });
+    if (br.length < raw.length) writeFileSync(`${path}.br`, br);
+    if (gz.length < raw.length) writeFileSync(`${path}.gz`, gz);
+    out.files += 1;
+    out.raw += raw.length;
+    out.br += Math.min(br.length, raw.length);
+    out.gzip += Math.min(gz.length, raw.length);
+  }
+  return out;
+}
+
 export async function ensureBuilt({ force = false, quiet = false } = {}) {
   const why = force ? 'forced' : staleness();
   if (why === undefined) return false;
@@ -49,8 +89,14 @@ export async function ensureBuilt({ force = false, quiet = false } = {}) {
   process.env.NODE_ENV = 'production';
   const { build } = await import('vite');
   await build({ configFile: join(UI, 'vite.config.mjs'), mode: 'production', logLevel: quiet ? 'error' : 'warn' });
+  const c = compressAll(join(UI, 'dist'));
   writeFileSync(STAMP, `${new Date().toISOString()}\n`);
-  if (!quiet) console.log(`UI built into ui/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (!quiet) {
+    const kb = (n) => `${Math.round(n / 1000)} KB`;
+    console.log(
+      `UI built into ui/dist in ${((Date.now() - started) / 1000).toFixed(1)} s (${c.files} files: ${kb(c.raw)}, ${kb(c.br)} as brotli, ${kb(c.gzip)} as gzip)`,
+    );
+  }
   return true;
 }
 
