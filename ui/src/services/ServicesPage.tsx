@@ -11,18 +11,12 @@ import { formatDurationNs, formatPercent, formatRate } from '../shared/format/fo
 import { Empty, ErrorState, Loading, SendDataHelp } from '../shared/state/States.tsx';
 import { DataTable } from '../shared/table/DataTable.tsx';
 import { useTime } from '../shared/time/context.tsx';
-import { apiRange, relative } from '../shared/time/range.ts';
-import { carry, sort, text } from '../shared/url/state.ts';
+import { relative } from '../shared/time/range.ts';
+import { carry } from '../shared/url/state.ts';
 import { TextFilter } from '../shared/url/TextFilter.tsx';
 import { useUrlState } from '../shared/url/use-url-state.ts';
-import { SORT_COLUMNS, type ServiceRow, type SortColumn, choices, serviceRows } from './rows.ts';
-
-const SCHEMA = {
-  q: text(),
-  namespace: text(),
-  environment: text(),
-  sort: sort(SORT_COLUMNS, { column: 'requestRate', desc: true }),
-};
+import { SERVICES_STATE, servicesQueries } from './queries.ts';
+import { type ServiceRow, type SortColumn, choices, serviceRows } from './rows.ts';
 
 const col = createColumnHelper<ServiceRow>();
 
@@ -70,14 +64,14 @@ function columns(params: URLSearchParams) {
 }
 
 export default function ServicesPage() {
-  const [state, setState] = useUrlState(SCHEMA);
+  const [state, setState] = useUrlState(SERVICES_STATE);
   const [params] = useSearchParams();
   const { resolved, setRange } = useTime();
-  const range = apiRange(resolved);
-  const filters = { namespace: state.namespace || undefined, environment: state.environment || undefined };
-  const services = useServices({ ...range, ...filters, limit: 1000 });
-  const unfiltered = useServices({ ...range, limit: 1000 });
-  const series = useServiceSeries({ ...range, ...filters, points: 30, limit: 1000 });
+  // The same parameters the registry's prefetch computed (./queries.ts), so these find its requests.
+  const q = servicesQueries(state, resolved);
+  const services = useServices(q.services);
+  const unfiltered = useServices(q.unfiltered);
+  const series = useServiceSeries(q.series);
   const filtered = state.namespace !== '' || state.environment !== '';
   const empty = services.data !== undefined && services.data.services.length === 0 && !filtered;
   // Only when the range is empty: has anything ever arrived (the last week)?

@@ -4,7 +4,7 @@
  * exact parameters, so two components asking for the same thing share one request, and a new time window is a
  * new key. Pages never fetch by hand.
  */
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 import type {
   OperationsQuery,
   OperationsResponse,
@@ -19,13 +19,15 @@ import type {
 import { type Params, type ParamValue, apiGet } from './client.ts';
 
 function resource<Q, R>(path: string) {
-  return (params: Params<Q>, opts: { enabled?: boolean; refetchInterval?: number } = {}) =>
-    useQuery({
+  /** The query's key and fetch: the hook uses them, and so does a prefetch (ui/src/shell/pages.ts), so both hit one cache entry. */
+  const options = (params: Params<Q>) =>
+    queryOptions({
       queryKey: [path, params],
       queryFn: ({ signal }) => apiGet<R>(path, params as Record<string, ParamValue>, signal),
-      placeholderData: keepPreviousData,
-      ...opts,
     });
+  const hook = (params: Params<Q>, opts: { enabled?: boolean; refetchInterval?: number } = {}) =>
+    useQuery({ ...options(params), placeholderData: keepPreviousData, ...opts });
+  return Object.assign(hook, { options });
 }
 
 /** GET /api/v1/services */

@@ -24,20 +24,28 @@ export interface TimeState {
 
 const TimeContext = createContext<TimeState | undefined>(undefined);
 
-export function TimeProvider({ children }: { children: ReactNode }) {
+/**
+ * `nowMs`: the moment a relative range is first resolved at, when the caller already resolved it (main.tsx, whose
+ * prefetch of the first page must send the very same window the page will ask for); default: the first render.
+ */
+export function TimeProvider({ children, nowMs: initialNow }: { children: ReactNode; nowMs?: number }) {
   const [params, setParams] = useSearchParams();
   const client = useQueryClient();
   const from = params.get('from');
   const to = params.get('to');
   const refreshRaw = params.get('refresh');
   const { range, error } = useMemo(() => parseRange(from, to), [from, to]);
-  const [nowMs, setNow] = useState(() => Date.now());
-  // A new range is looked at from now.
-  useEffect(() => setNow(Date.now()), [from, to]);
+  const [at, setAt] = useState(() => ({ from, to, nowMs: initialNow ?? Date.now() }));
+  // A new range is looked at from now, decided while rendering (not in an effect), so no render and no query
+  // ever sees the new range with the old now; and only on a change: at mount the range was just resolved, and
+  // resolving it again a moment later (in another second) would move every query's window, wasting a prefetch
+  // made for the first one and sending its request twice.
+  if (at.from !== from || at.to !== to) setAt({ from, to, nowMs: Date.now() });
+  const nowMs = at.nowMs;
   const refreshMs = parseRefresh(refreshRaw);
 
   const refresh = useCallback(() => {
-    setNow(Date.now());
+    setAt((a) => ({ ...a, nowMs: Date.now() }));
     // An absolute range keeps its keys: refetch what is on screen (the pipeline polls on its own).
     void client.invalidateQueries({ predicate: (q) => q.queryKey[0] !== '/pipeline' });
   }, [client]);

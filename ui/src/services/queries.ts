@@ -1,0 +1,45 @@
+/**
+ * What /services asks the API for: its URL state and the queries that follow from it and the resolved time range.
+ * Pure, and the one place both the page (ServicesPage.tsx) and its prefetch (prefetch.ts, started from the page
+ * registry before the page's code has arrived) take their parameters from: a query's key is its parameters, so
+ * a prefetch computed any other way could silently miss the cache and send every request twice.
+ */
+import type { ServiceSeriesQuery, ServicesQuery } from '../../../query/contract.ts';
+import type { Params } from '../shared/api/client.ts';
+import { type Resolved, apiRange } from '../shared/time/range.ts';
+import { type StateOf, sort, text } from '../shared/url/state.ts';
+import { SORT_COLUMNS } from './rows.ts';
+
+/** The page's URL state (the shared time range is read by the time provider). */
+export const SERVICES_STATE = {
+  q: text(),
+  namespace: text(),
+  environment: text(),
+  sort: sort(SORT_COLUMNS, { column: 'requestRate', desc: true }),
+};
+
+export type ServicesState = StateOf<typeof SERVICES_STATE>;
+
+/** Services listed, at most (the table is virtualized, so a thousand rows cost what ten do). */
+export const SERVICES_LIMIT = 1000;
+/** Points of each row's sparkline. */
+export const SPARKLINE_POINTS = 30;
+
+export interface ServicesQueries {
+  /** The table's rows: the filters applied. */
+  services: Params<ServicesQuery>;
+  /** The filters' choices: every service of the range (the same key as `services` when no filter is set). */
+  unfiltered: Params<ServicesQuery>;
+  /** The rows' sparklines. */
+  series: Params<ServiceSeriesQuery>;
+}
+
+export function servicesQueries(state: Pick<ServicesState, 'namespace' | 'environment'>, resolved: Resolved): ServicesQueries {
+  const range = apiRange(resolved);
+  const filters = { namespace: state.namespace || undefined, environment: state.environment || undefined };
+  return {
+    services: { ...range, ...filters, limit: SERVICES_LIMIT },
+    unfiltered: { ...range, limit: SERVICES_LIMIT },
+    series: { ...range, ...filters, points: SPARKLINE_POINTS, limit: SERVICES_LIMIT },
+  };
+}
