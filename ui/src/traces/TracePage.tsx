@@ -211,9 +211,14 @@ function Waterfall({
     },
     [collapsed, setCollapsed, tree],
   );
-  // Keep the focused row in view once it is a row.
+  // Keep the focused row in view once it is a row. On arrival the list is at its top: the first row needs no
+  // scroll, and asking the virtualizer would measure the list (a forced layout) before the first rows are painted.
+  const arrived = useRef(true);
   useEffect(() => {
     const r = rowOf[focus];
+    const first = arrived.current;
+    arrived.current = false;
+    if (first && r === 0) return;
     if (r !== undefined && r >= 0) virtual.scrollToIndex(r, { align: 'auto' });
   }, [focus, rowOf, virtual]);
   // A span opened by the URL (a link, reload) is revealed once.
