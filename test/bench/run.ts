@@ -16,6 +16,7 @@ const suites: [string, () => Promise<{ run: () => Promise<BenchResult[]> }>][] =
   ['query', () => import('./query.bench.ts')],
   ['ui', () => import('./ui.bench.ts')],
   ['scrape', () => import('./scrape.bench.ts')],
+  ['agent', () => import('./agent.bench.ts')],
 ];
 
 const only = process.argv.slice(2);
