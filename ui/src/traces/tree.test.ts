@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Row, spans } from './fixtures.ts';
-import { ancestors, buildTree, mainRoot, searchSpans, visibleRows } from './tree.ts';
+import { type Row, T0, spans } from './fixtures.ts';
+import { ancestors, buildTree, mainRoot, resourceOf, scopeOf, searchSpans, startUnixNanoOf, statusOf, visibleRows } from './tree.ts';
 
 /** The tree as "  id" lines (two spaces per depth) with its marks: what the waterfall shows. */
 function outline(rows: Row[]): string[] {
@@ -140,5 +140,35 @@ describe('searchSpans', () => {
     { q: 'nothing', want: [] },
   ])('"$q"', ({ q, want }) => {
     expect(searchSpans(t, q).map((i) => t.nodes[i]!.span.spanId)).toEqual(want);
+  });
+});
+
+describe('the compact trace as the tree reads it', () => {
+  const t0 = spans([
+    ['a', '', 0, 10],
+    ['b', 'a', 1, 4],
+  ]);
+  t0.resources.push({ serviceName: 'cart', attributes: { 'k8s.pod.name': 'cart-1' } });
+  t0.scopes.push({ name: 'pg', version: '2' });
+  t0.spans[1] = { ...t0.spans[1]!, resource: 1, scope: 1, status: { code: 'Error', message: 'boom' } };
+  // A span 200 days in: its offset is past 2^53 ns, a decimal string on the wire.
+  const far = (200n * 86_400_000_000_000n + 7n).toString();
+  t0.spans.push({ ...t0.spans[0]!, spanId: 'z', parentSpanId: '', start: far, duration: 5 });
+  const t = buildTree(t0);
+  const node = (id: string) => t.nodes[t.byId.get(id)!]!;
+
+  it('resolves services, resources and scopes by index, and an unset status', () => {
+    expect([node('a').service, node('b').service]).toEqual(['svc', 'cart']);
+    expect(t.services).toEqual(['cart', 'svc']);
+    expect(resourceOf(t, node('b').span).attributes).toEqual({ 'k8s.pod.name': 'cart-1' });
+    expect(scopeOf(t, node('b').span)).toEqual({ name: 'pg', version: '2' });
+    expect(statusOf(node('a').span)).toEqual({ code: 'Unset', message: '' });
+    expect(statusOf(node('b').span)).toEqual({ code: 'Error', message: 'boom' });
+  });
+
+  it('gives every span its exact start, also past 2^53 ns from the trace start', () => {
+    expect(startUnixNanoOf(t, node('b'))).toBe((T0 + 1_000_000n).toString());
+    expect(startUnixNanoOf(t, node('z'))).toBe((T0 + BigInt(far)).toString());
+    expect(t.startUnixNano).toBe(T0);
   });
 });
