@@ -14,6 +14,7 @@ import { DataTable } from '../shared/table/DataTable.tsx';
 import { useTime } from '../shared/time/context.tsx';
 import { apiRange, formatInstant } from '../shared/time/range.ts';
 import { carry } from '../shared/url/state.ts';
+import { serviceQueries } from './queries.ts';
 
 const opCol = createColumnHelper<OperationStats>();
 const OP_COLUMNS = [
@@ -47,11 +48,13 @@ export default function ServicePage() {
   const [params] = useSearchParams();
   const { resolved } = useTime();
   const range = apiRange(resolved);
-  const stats = useServices({ ...range, service: name, limit: 1 });
-  const series = useServiceSeries({ ...range, service: name, points: 120, limit: 1 });
-  const operations = useOperations({ ...range, service: name, limit: 20 });
+  // The same parameters the registry's prefetch computed (./queries.ts), so these find its requests.
+  const q = serviceQueries(name, resolved);
+  const stats = useServices(q.stats);
+  const series = useServiceSeries(q.series);
+  const operations = useOperations(q.operations);
   const s = stats.data?.services[0];
-  const errors = useTraceSearch({ ...range, service: name, status: 'Error', limit: 10 });
+  const errors = useTraceSearch(q.errors);
   // The slowest requests: traces with a span of this service at or above its p99, slowest first.
   const slow = useTraceSearch({ ...range, service: name, minDuration: s ? `${Math.floor(s.latencyNano.p99)}` : undefined, limit: 50 }, { enabled: s !== undefined });
   const slowest = useMemo(() => [...(slow.data?.traces ?? [])].sort((a, b) => Number(b.durationNano) - Number(a.durationNano)).slice(0, 10), [slow.data]);

@@ -1,18 +1,19 @@
 /**
- * The services page and its prefetch ask for the same things: the parameters (table-driven), and the keys the
+ * The services pages and their prefetches ask for the same things: the parameters (table-driven), and the keys the
  * real page puts in a real query cache (rendered once with react-dom/server: its hooks register their queries
  * without fetching) against the keys and requests the registry's prefetch makes for the same URL and `now`.
  */
 import { QueryClient, QueryClientProvider, hashKey } from '@tanstack/react-query';
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
-import { MemoryRouter } from 'react-router';
+import { MemoryRouter, Route, Routes } from 'react-router';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TimeProvider } from '../shared/time/context.tsx';
 import { parseRange, resolve } from '../shared/time/range.ts';
 import { pageAt } from '../shell/prefetch.ts';
 import { PAGES } from '../shell/pages.ts';
-import { servicesQueries } from './queries.ts';
+import { serviceQueries, servicesQueries } from './queries.ts';
+import ServicePage from './ServicePage.tsx';
 import ServicesPage from './ServicesPage.tsx';
 
 const NOW = Date.UTC(2024, 2, 1, 14, 0, 0, 789); // resolved to the second: 14:00:00.000
@@ -35,15 +36,17 @@ describe('servicesQueries', () => {
   });
 });
 
-/** Every query key the page registers when rendered at `url` with the time provider's now at `nowMs`. */
+/** Every query key the services pages register when rendered at `url` with the time provider's now at `nowMs`. */
 function pageKeys(url: string, nowMs: number): string[] {
   const client = new QueryClient();
+  const routes = createElement(
+    Routes,
+    null,
+    createElement(Route, { path: '/services', element: createElement(ServicesPage) }),
+    createElement(Route, { path: '/services/:name', element: createElement(ServicePage) }),
+  );
   renderToString(
-    createElement(
-      QueryClientProvider,
-      { client },
-      createElement(MemoryRouter, { initialEntries: [url] }, createElement(TimeProvider, { nowMs, children: createElement(ServicesPage) })),
-    ),
+    createElement(QueryClientProvider, { client }, createElement(MemoryRouter, { initialEntries: [url] }, createElement(TimeProvider, { nowMs, children: routes }))),
   );
   return client.getQueryCache().getAll().map((q) => q.queryHash);
 }
@@ -72,7 +75,7 @@ function prefetchKeys(url: string, nowMs: number): string[] {
 /** Asked only when the range turns out empty (has anything arrived in the last week?): never prefetched. */
 const WEEK = hashKey(['/services', { start: 'now-7d', limit: 1 }]);
 
-describe('the services page and its prefetch', () => {
+describe('the services pages and their prefetches', () => {
   it('the registry prefetches /services, and / (which leads there)', () => {
     expect(pageAt('/services')?.page).toBe(PAGES.find((p) => p.path === '/services'));
     expect(pageAt('/')?.page).toBe(PAGES.find((p) => p.path === '/services'));
@@ -92,6 +95,22 @@ describe('the services page and its prefetch', () => {
     const page = pageKeys(url, NOW);
     expect(prefetched.length).toBeGreaterThan(0);
     expect(page.filter((k) => !prefetched.includes(k))).toEqual([WEEK]);
+    expect(prefetched.filter((k) => !page.includes(k))).toEqual([]);
+  });
+
+  it.each([
+    ['/services/checkout', 'checkout'],
+    ['/services/a%2Fb?from=now-15m', 'a/b'],
+    ['/services/caf%C3%A9?from=2024-03-01T10:00:00Z&to=2024-03-01T11:30:00Z', 'café'],
+  ])('%s: the service page asks for exactly what was prefetched', (url, name) => {
+    const prefetched = prefetchKeys(url, NOW);
+    const page = pageKeys(url, NOW);
+    const { from, to } = Object.fromEntries(new URL(url, 'http://ui.test').searchParams);
+    const r = resolve(parseRange(from ?? null, to ?? null).range, NOW);
+    // The slowest traces wait for the service's p99 (from its figures): not known in advance.
+    const slow = hashKey(['/traces', { start: String(r.startMs), end: String(r.endMs), service: name, limit: 50 }]);
+    expect(prefetched.length).toBe(Object.keys(serviceQueries(name, r)).length);
+    expect(page.filter((k) => !prefetched.includes(k))).toEqual([slow]);
     expect(prefetched.filter((k) => !page.includes(k))).toEqual([]);
   });
 

@@ -1,10 +1,11 @@
 /**
- * What /services asks the API for: its URL state and the queries that follow from it and the resolved time range.
- * Pure, and the one place both the page (ServicesPage.tsx) and its prefetch (prefetch.ts, started from the page
- * registry before the page's code has arrived) take their parameters from: a query's key is its parameters, so
- * a prefetch computed any other way could silently miss the cache and send every request twice.
+ * What /services and /services/:name ask the API for: the URL state and the queries that follow from it and the
+ * resolved time range. Pure, and the one place both the pages (ServicesPage.tsx, ServicePage.tsx) and their
+ * prefetches (prefetch.ts, started from the page registry before a page's code has arrived) take their
+ * parameters from: a query's key is its parameters, so a prefetch computed any other way could silently miss
+ * the cache and send every request twice.
  */
-import type { ServiceSeriesQuery, ServicesQuery } from '../../../query/contract.ts';
+import type { OperationsQuery, ServiceSeriesQuery, ServicesQuery, TraceSearchQuery } from '../../../query/contract.ts';
 import type { Params } from '../shared/api/client.ts';
 import { type Resolved, apiRange } from '../shared/time/range.ts';
 import { type StateOf, sort, text } from '../shared/url/state.ts';
@@ -41,5 +42,27 @@ export function servicesQueries(state: Pick<ServicesState, 'namespace' | 'enviro
     services: { ...range, ...filters, limit: SERVICES_LIMIT },
     unfiltered: { ...range, limit: SERVICES_LIMIT },
     series: { ...range, ...filters, points: SPARKLINE_POINTS, limit: SERVICES_LIMIT },
+  };
+}
+
+export interface ServiceQueries {
+  /** The service's figures. */
+  stats: Params<ServicesQuery>;
+  /** Its RED charts. */
+  series: Params<ServiceSeriesQuery>;
+  /** Its top operations. */
+  operations: Params<OperationsQuery>;
+  /** Its failing traces. (The slowest wait for its p99 from `stats`: not known in advance.) */
+  errors: Params<TraceSearchQuery>;
+}
+
+/** /services/:name */
+export function serviceQueries(name: string, resolved: Resolved): ServiceQueries {
+  const range = apiRange(resolved);
+  return {
+    stats: { ...range, service: name, limit: 1 },
+    series: { ...range, service: name, points: 120, limit: 1 },
+    operations: { ...range, service: name, limit: 20 },
+    errors: { ...range, service: name, status: 'Error', limit: 10 },
   };
 }

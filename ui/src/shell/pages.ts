@@ -12,7 +12,7 @@
  */
 import type { QueryClient } from '@tanstack/react-query';
 import { type ComponentType, createElement, lazy, useState } from 'react';
-import { prefetchServices } from '../services/prefetch.ts';
+import { prefetchService, prefetchServices } from '../services/prefetch.ts';
 import type { Resolved } from '../shared/time/range.ts';
 
 /** Where a page is being opened: what its prefetch computes its queries from. */
@@ -66,7 +66,11 @@ export const PAGES: readonly PageDef[] = [
     load: () => import('../services/ServicesPage.tsx'),
     prefetch: (client, at) => prefetchServices(client, at.params, at.resolved),
   }),
-  page({ path: '/services/:name', load: () => import('../services/ServicePage.tsx') }),
+  page({
+    path: '/services/:name',
+    load: () => import('../services/ServicePage.tsx'),
+    prefetch: (client, at) => prefetchService(client, at.pathParams['name'] ?? '', at.resolved),
+  }),
   page({ path: '/traces', nav: { label: 'Traces', key: 't' }, load: () => import('../traces/TracesPage.tsx') }),
   page({ path: '/traces/:traceId', load: () => import('../traces/TracePage.tsx') }),
   page({ path: '/logs', nav: { label: 'Logs', key: 'l' }, load: () => import('../logs/LogsPage.tsx') }),
