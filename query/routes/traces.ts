@@ -33,6 +33,7 @@ import {
   type TraceFilters,
   type TraceSearch,
   traceByIdSql,
+  traceEventsSql,
   traceResourcesSql,
   traceScatterSql,
   traceSearchSql,
@@ -99,7 +100,7 @@ export function toTraceSearch(q: TraceSearchQuery, nowMs: number): TraceSearch {
   return { ...toTraceFilters(q, nowMs), limit: q.limit, cursor: q.cursor === undefined ? undefined : decodeTraceCursor(q.cursor) };
 }
 
-/** A span as traceSpansCompactSql selects it. */
+/** A span as traceSpansCompactSql selects it (`nested`: it has events or links, which traceEventsSql reads). */
 export interface CompactSpanRow {
   spanId: string;
   parentSpanId: string;
@@ -113,6 +114,13 @@ export interface CompactSpanRow {
   attributes: Record<string, string>;
   resourceKey: string;
   scopeKey: string;
+  nested: boolean | number;
+}
+
+/** A span's events and links as traceEventsSql selects them. */
+export interface NestedRow {
+  spanId: string;
+  startNs: string;
   eventTimes: string[];
   eventNames: string[];
   eventAttributes: Record<string, string>[];
@@ -138,11 +146,19 @@ function exact(n: bigint): number | string {
 }
 
 /**
- * The compact answer from the rows of traceSpansCompactSql (in start order, already trimmed to the limit) and
- * traceResourcesSql. Resources and scopes are numbered in order of first use, so a trace of one service has
+ * The compact answer from the rows of traceSpansCompactSql (in start order, already trimmed to the limit),
+ * traceResourcesSql and traceEventsSql (empty when no span has events or links). Resources and scopes are numbered in order of first use, so a trace of one service has
  * `resources: [one]`; a span's start is its offset from the earliest start. Exported for tests.
  */
-export function toCompactTrace(traceId: string, rows: readonly CompactSpanRow[], pairs: readonly ResourceRow[], truncated: boolean): CompactTraceResponse {
+export function toCompactTrace(
+  traceId: string,
+  rows: readonly CompactSpanRow[],
+  pairs: readonly ResourceRow[],
+  nestedRows: readonly NestedRow[],
+  truncated: boolean,
+): CompactTraceResponse {
+  const nestedOf = new Map<string, NestedRow>();
+  for (const n of nestedRows) nestedOf.set(`${n.spanId}/${n.startNs}`, n);
   const resourceOf = new Map<string, ResourceRow>();
   const scopeOf = new Map<string, ResourceRow>();
   for (const p of pairs) {
@@ -183,11 +199,12 @@ export function toCompactTrace(traceId: string, rows: readonly CompactSpanRow[],
     };
     if (r.statusCode !== 'Unset' || r.statusMessage !== '') span.status = { code: r.statusCode, message: r.statusMessage };
     if (r.traceState !== '') span.traceState = r.traceState;
-    if (r.eventNames.length > 0) {
-      span.events = r.eventNames.map((name, i) => ({ timeUnixNano: r.eventTimes[i]!, name, attributes: r.eventAttributes[i]! }));
+    const n = r.nested ? nestedOf.get(`${r.spanId}/${r.startNs}`) : undefined;
+    if (n && n.eventNames.length > 0) {
+      span.events = n.eventNames.map((name, i) => ({ timeUnixNano: n.eventTimes[i]!, name, attributes: n.eventAttributes[i]! }));
     }
-    if (r.linkSpanIds.length > 0) {
-      span.links = r.linkSpanIds.map((spanId, i) => ({ traceId: r.linkTraceIds[i]!, spanId, traceState: r.linkTraceStates[i]!, attributes: r.linkAttributes[i]! }));
+    if (n && n.linkSpanIds.length > 0) {
+      span.links = n.linkSpanIds.map((spanId, i) => ({ traceId: n.linkTraceIds[i]!, spanId, traceState: n.linkTraceStates[i]!, attributes: n.linkAttributes[i]! }));
     }
     return span;
   });
@@ -240,8 +257,10 @@ export const traceRoutes: FastifyPluginCallback<TraceRouteOptions> = (app, { sto
       const rows = await runQuery<CompactSpanRow>(store, traceSpansCompactSql(store.database, traceId, req.query.limit));
       if (rows.length === 0) throw new AppError('NOT_FOUND', `trace ${traceId} not found`);
       const truncated = trimToLimit(rows, req.query.limit);
+      // Steps 2 and 3 after step 1: spans are only added, so they see every span step 1 saw.
       const pairs = await runQuery<ResourceRow>(store, traceResourcesSql(store.database, traceId));
-      return sendJson(req, reply, toCompactTrace(traceId, rows, pairs, truncated));
+      const nested = rows.some((r) => r.nested) ? await runQuery<NestedRow>(store, traceEventsSql(store.database, traceId)) : [];
+      return sendJson(req, reply, toCompactTrace(traceId, rows, pairs, nested, truncated));
     }
     // The SQL selects spans in the schema's shape (SPAN_COLUMNS).
     const spans = await runQuery<Span>(store, traceByIdSql(store.database, traceId, req.query.limit));

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Sql } from '#storage/sql.ts';
-import { traceResourcesSql, traceScatterSql, traceSearchSql, traceSpansCompactSql } from './traces.ts';
+import { traceEventsSql, traceResourcesSql, traceScatterSql, traceSearchSql, traceSpansCompactSql } from './traces.ts';
 
 const EVIL = "x'); DROP TABLE otel.otel_traces; --";
 const range = { startNs: 1_700_000_000_000_000_000n, endNs: 1_700_003_600_000_000_000n };
@@ -45,6 +45,7 @@ describe('compact trace SQL', () => {
     const r = rendered(traceSpansCompactSql('otel', EVIL, 10_000));
     expect(r.text).not.toContain('CAST');
     expect(r.text).not.toMatch(/ResourceAttributes AS/);
+    expect(r.text).not.toMatch(/Events\.(Timestamp|Attributes)|Links\.(TraceId|Attributes)/);
     expect(r.text).toContain('toString(cityHash64(ServiceName, ResourceAttributes)) AS resourceKey');
     expect(Object.values(r.params)).toEqual(expect.arrayContaining([EVIL, 10_001]));
     expect(r).toMatchSnapshot();
@@ -54,6 +55,11 @@ describe('compact trace SQL', () => {
     expect(r.text).toContain('GROUP BY resourceKey, scopeKey');
     expect(r.text).toContain('toString(cityHash64(ServiceName, ResourceAttributes)) AS resourceKey');
     expect(r.text).toContain('toString(cityHash64(ScopeName, ScopeVersion)) AS scopeKey');
+    expect(r).toMatchSnapshot();
+  });
+  it('reads events and links only of the spans that have any', () => {
+    const r = rendered(traceEventsSql('otel', EVIL));
+    expect(r.text).toContain('notEmpty(`Events.Name`) OR notEmpty(`Links.SpanId`)');
     expect(r).toMatchSnapshot();
   });
 });
