@@ -15,7 +15,7 @@ import { relative } from '../shared/time/range.ts';
 import { carry } from '../shared/url/state.ts';
 import { TextFilter } from '../shared/url/TextFilter.tsx';
 import { useUrlState } from '../shared/url/use-url-state.ts';
-import { SERVICES_STATE, servicesQueries } from './queries.ts';
+import { SERVICES_STATE, rowsArrived, servicesQueries } from './queries.ts';
 import { type ServiceRow, type SortColumn, choices, serviceRows } from './rows.ts';
 
 const col = createColumnHelper<ServiceRow>();
@@ -67,11 +67,13 @@ export default function ServicesPage() {
   const [state, setState] = useUrlState(SERVICES_STATE);
   const [params] = useSearchParams();
   const { resolved, setRange } = useTime();
-  // The same parameters the registry's prefetch computed (./queries.ts), so these find its requests.
+  // The same parameters the registry's prefetch computed (./queries.ts), so these find its requests; the rows
+  // first, the filters' choices and the sparklines once they are here.
   const q = servicesQueries(state, resolved);
   const services = useServices(q.services);
-  const unfiltered = useServices(q.unfiltered);
-  const series = useServiceSeries(q.series);
+  const after = rowsArrived(services);
+  const unfiltered = useServices(q.unfiltered, { enabled: after });
+  const series = useServiceSeries(q.series, { enabled: after });
   const filtered = state.namespace !== '' || state.environment !== '';
   const empty = services.data !== undefined && services.data.services.length === 0 && !filtered;
   // Only when the range is empty: has anything ever arrived (the last week)?

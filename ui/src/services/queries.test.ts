@@ -63,12 +63,13 @@ beforeEach(() => {
 afterEach(() => vi.unstubAllGlobals());
 
 /** The registry's prefetch of `url` at `nowMs`, as main.tsx calls it on the first load: the keys it filled. */
-function prefetchKeys(url: string, nowMs: number): string[] {
-  const client = new QueryClient();
+async function prefetchKeys(url: string, nowMs: number): Promise<string[]> {
+  // Answers stay fresh for a while, as main.tsx configures them (the table's rows and the unfiltered list are one).
+  const client = new QueryClient({ defaultOptions: { queries: { staleTime: 30_000, retry: false } } });
   const { pathname, search } = new URL(url, 'http://ui.test');
   const found = pageAt(pathname);
   const params = new URLSearchParams(search);
-  found?.page.prefetch?.(client, { pathParams: found.pathParams, params, resolved: resolve(parseRange(params.get('from'), params.get('to')).range, nowMs) });
+  await found?.page.prefetch?.(client, { pathParams: found.pathParams, params, resolved: resolve(parseRange(params.get('from'), params.get('to')).range, nowMs) });
   return client.getQueryCache().getAll().map((q) => q.queryHash);
 }
 
@@ -90,8 +91,8 @@ describe('the services pages and their prefetches', () => {
     '/services?from=now-7d&to=now',
     '/services?from=2024-03-01T10:00:00Z&to=2024-03-01T11:30:00Z',
     '/services?from=garbage',
-  ])('%s: the page asks for exactly what was prefetched', (url) => {
-    const prefetched = prefetchKeys(url, NOW);
+  ])('%s: the page asks for exactly what was prefetched', async (url) => {
+    const prefetched = await prefetchKeys(url, NOW);
     const page = pageKeys(url, NOW);
     expect(prefetched.length).toBeGreaterThan(0);
     expect(page.filter((k) => !prefetched.includes(k))).toEqual([WEEK]);
@@ -102,8 +103,8 @@ describe('the services pages and their prefetches', () => {
     ['/services/checkout', 'checkout'],
     ['/services/a%2Fb?from=now-15m', 'a/b'],
     ['/services/caf%C3%A9?from=2024-03-01T10:00:00Z&to=2024-03-01T11:30:00Z', 'café'],
-  ])('%s: the service page asks for exactly what was prefetched', (url, name) => {
-    const prefetched = prefetchKeys(url, NOW);
+  ])('%s: the service page asks for exactly what was prefetched', async (url, name) => {
+    const prefetched = await prefetchKeys(url, NOW);
     const page = pageKeys(url, NOW);
     const { from, to } = Object.fromEntries(new URL(url, 'http://ui.test').searchParams);
     const r = resolve(parseRange(from ?? null, to ?? null).range, NOW);
@@ -114,20 +115,31 @@ describe('the services pages and their prefetches', () => {
     expect(prefetched.filter((k) => !page.includes(k))).toEqual([]);
   });
 
-  it('sends one request per distinct query, over the window resolved at now', () => {
-    prefetchKeys('/services', NOW);
+  it('sends one request per distinct query, the rows first, over the window resolved at now', async () => {
+    await prefetchKeys('/services', NOW);
     const window = `start=${END - HOUR}&end=${END}`;
-    expect(requested.sort()).toEqual([`/api/v1/services/series?${window}&points=30&limit=1000`, `/api/v1/services?${window}&limit=1000`].sort());
+    expect(requested).toEqual([`/api/v1/services?${window}&limit=1000`, `/api/v1/services/series?${window}&points=30&limit=1000`]);
     requested = [];
-    prefetchKeys('/services?namespace=shop', NOW);
-    expect(requested.sort()).toEqual(
-      [`/api/v1/services/series?${window}&namespace=shop&points=30&limit=1000`, `/api/v1/services?${window}&limit=1000`, `/api/v1/services?${window}&namespace=shop&limit=1000`].sort(),
-    );
+    await prefetchKeys('/services?namespace=shop', NOW);
+    expect(requested).toEqual([
+      `/api/v1/services?${window}&namespace=shop&limit=1000`,
+      `/api/v1/services?${window}&limit=1000`,
+      `/api/v1/services/series?${window}&namespace=shop&points=30&limit=1000`,
+    ]);
   });
 
-  it('a prefetch at another second would miss: the page must be handed the prefetch’s now', () => {
+  it('asks for nothing after the rows when they fail (the page shows the error, and asks for no more either)', async () => {
+    vi.stubGlobal('fetch', (url: string) => {
+      requested.push(url);
+      return Promise.resolve(new Response('{"error":{"code":"BAD_REQUEST","message":"no"}}', { status: 400 }));
+    });
+    await prefetchKeys('/services', NOW);
+    expect(requested).toEqual([`/api/v1/services?start=${END - HOUR}&end=${END}&limit=1000`]);
+  });
+
+  it('a prefetch at another second would miss: the page must be handed the prefetch’s now', async () => {
     // Why main.tsx passes its `now` to the time provider: one second later is another window, another key.
-    const prefetched = prefetchKeys('/services', NOW);
+    const prefetched = await prefetchKeys('/services', NOW);
     const page = pageKeys('/services', NOW + 1000);
     expect(page.filter((k) => prefetched.includes(k))).toEqual([]);
   });

@@ -26,6 +26,12 @@ export const SERVICES_LIMIT = 1000;
 /** Points of each row's sparkline. */
 export const SPARKLINE_POINTS = 30;
 
+/**
+ * /services's queries. The rows come first, and the rest is asked for once they have arrived (`after`): the
+ * embedded engine runs one query at a time, so asked at once the others could only hold the rows back, and did
+ * when the sparklines' query reached it first (measured over 1M spans: the rows in 194-263 ms alone, 306-478 ms
+ * behind the sparklines). On a ClickHouse server the sparklines come one rows-query later than they could.
+ */
 export interface ServicesQueries {
   /** The table's rows: the filters applied. */
   services: Params<ServicesQuery>;
@@ -33,6 +39,11 @@ export interface ServicesQueries {
   unfiltered: Params<ServicesQuery>;
   /** The rows' sparklines. */
   series: Params<ServiceSeriesQuery>;
+}
+
+/** Whether the queries that follow the rows may start: the rows of this window have arrived. */
+export function rowsArrived(services: { isSuccess: boolean; isPlaceholderData: boolean }): boolean {
+  return services.isSuccess && !services.isPlaceholderData;
 }
 
 export function servicesQueries(state: Pick<ServicesState, 'namespace' | 'environment'>, resolved: Resolved): ServicesQueries {

@@ -33,8 +33,11 @@ export interface PageDef {
   /** Loads the page's code (its chunk); `component` renders it. Called early on arrival, so both overlap the data. */
   load: () => Promise<{ default: ComponentType }>;
   component: ComponentType;
-  /** Starts the page's queries before its code has arrived; the same keys as the page's own, or it is wasted. */
-  prefetch?: (client: QueryClient, at: PageArrival) => void;
+  /**
+   * Starts the page's queries before its code has arrived; the same keys as the page's own, or it is wasted.
+   * Settles when they have; never rejects (a failure is in the cache, for the page to show).
+   */
+  prefetch?: (client: QueryClient, at: PageArrival) => Promise<void>;
 }
 
 /**

@@ -46,7 +46,7 @@ export function pageAt(pathname: string): { page: PageDef; pathParams: Record<st
 export function arrive(client: QueryClient, pathname: string, search: string, resolved: Resolved): Promise<void> {
   const found = pageAt(pathname);
   if (!found) return Promise.resolve();
-  found.page.prefetch?.(client, { pathParams: found.pathParams, params: new URLSearchParams(search), resolved });
+  void found.page.prefetch?.(client, { pathParams: found.pathParams, params: new URLSearchParams(search), resolved });
   // A failed load is the page's to report: its lazy component makes the import itself and shows the error.
   return found.page.load().then(
     () => undefined,
