@@ -111,6 +111,49 @@ describe('the web UI', () => {
     await shot('services');
   });
 
+  it('a first load asks for the table once, before the page has even rendered, and gets the code compressed', async () => {
+    // The registry's prefetch (ui/src/shell/prefetch.ts) starts the page's rows from the entry, before React has
+    // rendered anything; the page must find them in its cache (the same keys, the same resolved window), so each
+    // is asked for exactly once.
+    const fresh = await chrome.context.newPage();
+    try {
+      await fresh.addInitScript({
+        content: `(() => {
+          window.__apiCalls = [];
+          const f = window.fetch;
+          window.fetch = function (input, init) {
+            const u = new URL(typeof input === 'string' ? input : input.url, location.href);
+            if (u.pathname.startsWith('/api/v1/services')) window.__apiCalls.push({ path: u.pathname, filtered: u.searchParams.has('namespace'), pageRendered: document.querySelector('section.page') !== null });
+            return f.apply(this, arguments);
+          };
+        })();`,
+      });
+      // The UI's own files as sent: [path, Content-Encoding, decoded size].
+      const files: Promise<[string, string, number]>[] = [];
+      fresh.on('response', (r) => {
+        if (!['script', 'stylesheet', 'document'].includes(r.request().resourceType())) return;
+        files.push(r.body().then((b) => [new URL(r.url()).pathname, r.headers()['content-encoding'] ?? 'none', b.length]));
+      });
+      for (const search of ['', '?namespace=shop']) {
+        await fresh.goto(`${platform.apiUrl}/services${search}`);
+        await fresh.locator('tr[data-row="checkout"] svg.sparkline').waitFor();
+        const calls = await fresh.evaluate<{ path: string; filtered: boolean; pageRendered: boolean }[]>('window.__apiCalls');
+        const rows = calls.filter((c) => c.path === '/api/v1/services');
+        // The rows, before anything rendered; with a filter on, the filters' choices (every service) after them.
+        expect(rows[0]).toEqual({ path: '/api/v1/services', filtered: search !== '', pageRendered: false });
+        expect(rows.length).toBe(search === '' ? 1 : 2);
+        // The sparklines follow the rows (whoever asks first, the page or the prefetch, the other finds it).
+        expect(calls.filter((c) => c.path === '/api/v1/services/series').length).toBe(1);
+      }
+      // Brotli, as Chromium accepts it, for every file the build found worth compressing (over 1 KB).
+      const sent = await Promise.all(files);
+      expect(sent.filter(([p]) => /^\/assets\/index-.*\.js$/.test(p)).length).toBeGreaterThan(0);
+      expect(sent.filter(([, enc, size]) => size > 1024 && enc !== 'br')).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('sorting and filters live in the URL: reload and back/forward restore them', async () => {
     await page.getByRole('button', { name: 'p99' }).click(); // numbers sort largest first
     await page.waitForURL(/sort=-p99/);
