@@ -47,7 +47,7 @@ afterEach(() => vi.unstubAllGlobals());
 function prefetchKeys(url: string): string[] {
   const client = new QueryClient();
   const { pathname, search } = new URL(url, 'http://ui.test');
-  prefetchTrace(client, decodeURIComponent(pathname.split('/')[2]!), new URLSearchParams(search));
+  void prefetchTrace(client, decodeURIComponent(pathname.split('/')[2]!), new URLSearchParams(search));
   return client.getQueryCache().getAll().map((q) => q.queryHash);
 }
 

@@ -9,7 +9,8 @@ import { readState } from '../shared/url/state.ts';
 import { traceQuery } from './api.ts';
 import { TRACE_STATE, traceLimit } from './queries.ts';
 
-export function prefetchTrace(client: QueryClient, traceId: string, params: URLSearchParams): void {
+/** Settles when the trace's query has (prefetchQuery never rejects: a failure is the page's to show). */
+export async function prefetchTrace(client: QueryClient, traceId: string, params: URLSearchParams): Promise<void> {
   const q = traceQuery(traceId, traceLimit(readState(TRACE_STATE, params)));
-  if (q.enabled) void client.prefetchQuery(q);
+  if (q.enabled) await client.prefetchQuery(q);
 }
