@@ -13,6 +13,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import { type ComponentType, createElement, lazy, useState } from 'react';
 import { prefetchService, prefetchServices } from '../services/prefetch.ts';
+import { prefetchTrace } from '../traces/prefetch.ts';
 import type { Resolved } from '../shared/time/range.ts';
 
 /** Where a page is being opened: what its prefetch computes its queries from. */
@@ -75,7 +76,11 @@ export const PAGES: readonly PageDef[] = [
     prefetch: (client, at) => prefetchService(client, at.pathParams['name'] ?? '', at.resolved),
   }),
   page({ path: '/traces', nav: { label: 'Traces', key: 't' }, load: () => import('../traces/TracesPage.tsx') }),
-  page({ path: '/traces/:traceId', load: () => import('../traces/TracePage.tsx') }),
+  page({
+    path: '/traces/:traceId',
+    load: () => import('../traces/TracePage.tsx'),
+    prefetch: (client, at) => prefetchTrace(client, at.pathParams['traceId'] ?? '', at.params),
+  }),
   page({ path: '/logs', nav: { label: 'Logs', key: 'l' }, load: () => import('../logs/LogsPage.tsx') }),
   page({ path: '/explore', nav: { label: 'Explore', key: 'e' }, load: () => import('../explore/ExplorePage.tsx') }),
 ];
