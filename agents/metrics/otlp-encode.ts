@@ -8,6 +8,8 @@
  * `#otlp/descriptor.ts`, which the unit test decodes the result with).
  */
 
+import { LEN, PbWriter } from '#otlp/pb-writer.ts';
+
 /** String attributes, as Prometheus labels are strings. */
 export type Attrs = [key: string, value: string][];
 
@@ -78,116 +80,7 @@ export interface OtlpResourceMetrics {
 }
 
 const CUMULATIVE = 2;
-const I64 = 1;
-const LEN = 2;
 const VARINT = 0;
-
-class PbWriter {
-  buf = Buffer.allocUnsafe(64 * 1024);
-  pos = 0;
-
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-  varint(n: number): void {
-    this.ensure(10);
-    const buf = this.buf;
-    while (n > 127) {
-      buf[this.pos++] = (n & 127) | 128;
-      n = Math.floor(n / 128);
-    }
-    buf[this.pos++] = n;
-  }
-  tag(no: number, wire: number): void {
-    this.varint((no << 3) | wire);
-  }
-  string(no: number, s: string): void {
-    this.tag(no, LEN);
-    if (s.length < 43) {
-      // At most 3 bytes a UTF-16 unit: fits a one-byte length.
-      this.ensure(1 + s.length * 3);
-      const n = this.buf.write(s, this.pos + 1, 'utf8');
-      this.buf[this.pos] = n;
-      this.pos += 1 + n;
-      return;
-    }
-    const n = Buffer.byteLength(s, 'utf8');
-    this.varint(n);
-    this.ensure(n);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
-  }
-  bytes(no: number, b: Uint8Array): void {
-    this.tag(no, LEN);
-    this.varint(b.length);
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-  double(no: number, v: number): void {
-    this.tag(no, I64);
-    this.ensure(8);
-    this.buf.writeDoubleLE(v, this.pos);
-    this.pos += 8;
-  }
-  /** A fixed64 of a non-negative integer below 2^53 (counts). */
-  fixed64(no: number, v: number): void {
-    this.tag(no, I64);
-    this.rawFixed64(v);
-  }
-  rawFixed64(v: number): void {
-    this.ensure(8);
-    const hi = Math.floor(v / 4294967296);
-    this.buf.writeUInt32LE(v - hi * 4294967296, this.pos);
-    this.buf.writeUInt32LE(hi, this.pos + 4);
-    this.pos += 8;
-  }
-  /** Milliseconds (possibly fractional) as fixed64 nanoseconds, exact to the microsecond without BigInt. */
-  timeNs(no: number, ms: number): void {
-    this.tag(no, I64);
-    this.ensure(8);
-    const us = Math.max(0, Math.round(ms * 1000));
-    const uhi = Math.floor(us / 4294967296);
-    const ulo = us - uhi * 4294967296;
-    const loNs = ulo * 1000;
-    const carry = Math.floor(loNs / 4294967296);
-    this.buf.writeUInt32LE(loNs - carry * 4294967296, this.pos);
-    this.buf.writeUInt32LE((uhi * 1000 + carry) >>> 0, this.pos + 4);
-    this.pos += 8;
-  }
-  /** Starts a length-delimited field; `join` with the returned offset when its body is written. */
-  fork(no: number): number {
-    this.tag(no, LEN);
-    this.ensure(1);
-    return this.pos++;
-  }
-  join(at: number): void {
-    const len = this.pos - at - 1;
-    if (len < 128) {
-      this.buf[at] = len;
-      return;
-    }
-    let size = 1;
-    for (let n = len; n > 127; n = Math.floor(n / 128)) size++;
-    this.ensure(size - 1);
-    this.buf.copyWithin(at + size, at + 1, this.pos);
-    this.pos += size - 1;
-    let p = at;
-    let n = len;
-    while (n > 127) {
-      this.buf[p++] = (n & 127) | 128;
-      n = Math.floor(n / 128);
-    }
-    this.buf[p] = n;
-  }
-  finish(): Uint8Array {
-    return Uint8Array.prototype.slice.call(this.buf, 0, this.pos);
-  }
-}
 
 function keyValues(w: PbWriter, no: number, attrs: Attrs): void {
   for (const [k, v] of attrs) {
