@@ -31,6 +31,8 @@ export function ensureChromium(): void {
 
 export interface TestBrowser {
   context: BrowserContext;
+  /** The profile directory (its processes carry `--user-data-dir=<profile>`; benchmarks find them by it). */
+  profile: string;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function launchChromium(): Promise<TestBrowser> {
   });
   return {
     context,
+    profile,
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
