@@ -8,46 +8,33 @@
  * legend that toggles series, URL state across reload and back/forward, drag-to-zoom, the cap on drawn series,
  * and the empty state. Screenshots go to test/e2e/screenshots/ (git-ignored).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { ValueType } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { MetricSeriesResponse } from '../../query/contract.ts';
 import { formatUnit } from '../../ui/src/shared/format/units.ts';
-import { type TestBrowser, launchChromium } from '../support/chromium.ts';
-import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';
+import { useUiFixture } from '../support/ui-browser.ts';
+import { type TestPlatform, getJson } from '../support/platform.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const SHOTS = join(import.meta.dirname, 'screenshots');
 const SERVICE = 'shop-api';
 const SHARDS = 30;
 
 let platform: TestPlatform;
-let chrome: TestBrowser;
 let page: Page;
 /** The absolute range every page and API call of the test uses (epoch ms). */
 const range = { from: 0, to: 0 };
 /** When the SDK's exports began and ended (epoch ms). */
 const sent = { from: 0, to: 0 };
 
-beforeAll(async () => {
-  execFileSync(process.execPath, [join(ROOT, 'ui', 'scripts', 'ensure-built.mjs')], { stdio: 'inherit' });
-  chrome = await launchChromium();
-  platform = await startTestPlatform();
-  page = await chrome.context.newPage();
-  mkdirSync(SHOTS, { recursive: true });
-}, 900_000);
-afterAll(async () => {
-  await chrome?.close();
-  await platform?.stop();
+const ui = useUiFixture();
+beforeAll(() => {
+  ({ platform, page } = ui());
 });
 
-const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string) => ui().shot(name);
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Four exports through the SDK's OTLP/HTTP protobuf exporter, a second apart (cumulative temporality, the default). */

@@ -7,24 +7,19 @@
  * back/forward; the trace view's link (traceId + spanId); older pages loaded on scroll; live tail showing a line
  * sent during the test, with pause and resume. Screenshots go to test/e2e/screenshots/ (git-ignored).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { TraceFlags, context, trace } from '@opentelemetry/api';
 import { type AnyValue, SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { LogContextResponse, LogFacetsResponse, LogHistogramResponse, LogSearchResponse } from '../../query/contract.ts';
 import { formatCount } from '../../ui/src/shared/format/format.ts';
-import { type TestBrowser, launchChromium } from '../support/chromium.ts';
+import { useUiFixture } from '../support/ui-browser.ts';
 import { eventually } from '../support/eventually.ts';
-import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';
+import { type TestPlatform, getJson } from '../support/platform.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const SHOTS = join(import.meta.dirname, 'screenshots');
 const TOKEN = 'ui-logs-secret';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -34,27 +29,19 @@ const BULK = 450;
 const WAIT = { timeout: 20_000 };
 
 let platform: TestPlatform;
-let chrome: TestBrowser;
 let page: Page;
 /** The window every check uses: the data is sent inside it. */
 let from: number;
 let to: number;
 
-beforeAll(async () => {
-  execFileSync(process.execPath, [join(ROOT, 'ui', 'scripts', 'ensure-built.mjs')], { stdio: 'inherit' });
-  chrome = await launchChromium();
-  platform = await startTestPlatform(['--auth-token', TOKEN]);
-  page = await chrome.context.newPage();
-  mkdirSync(SHOTS, { recursive: true });
+const ui = useUiFixture(['--auth-token', TOKEN]);
+beforeAll(() => {
+  ({ platform, page } = ui());
   to = Date.now() + 10 * 60_000;
   from = to - 60 * 60_000;
-}, 900_000);
-afterAll(async () => {
-  await chrome?.close();
-  await platform?.stop();
 });
 
-const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string) => ui().shot(name);
 const api = <T>(path: string, params: Record<string, string | string[]> = {}, ranged = true) => {
   const u = new URL(`${platform.apiUrl}/api/v1${path}`);
   for (const [k, v] of Object.entries({ ...(ranged ? { start: String(from), end: String(to) } : {}), ...params })) for (const one of [v].flat()) u.searchParams.append(k, one);

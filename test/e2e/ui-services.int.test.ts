@@ -4,41 +4,27 @@
  * API for the same range, sorting and filters in the URL (reload, back), navigation to a service's page, the
  * dark theme and keyboard navigation. Screenshots of each page go to test/e2e/screenshots/ (git-ignored).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ServicesResponse } from '../../query/contract.ts';
 import { formatDurationNs, formatPercent, formatRate } from '../../ui/src/shared/format/format.ts';
-import { type TestBrowser, launchChromium } from '../support/chromium.ts';
-import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';
+import { useUiFixture } from '../support/ui-browser.ts';
+import { type TestPlatform, getJson } from '../support/platform.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const SHOTS = join(import.meta.dirname, 'screenshots');
 
 let platform: TestPlatform;
-let chrome: TestBrowser;
 let page: Page;
 
-beforeAll(async () => {
-  // The platform serves ui/dist: build it first if the sources are newer (as `npm start` does).
-  execFileSync(process.execPath, [join(ROOT, 'ui', 'scripts', 'ensure-built.mjs')], { stdio: 'inherit' });
-  chrome = await launchChromium();
-  platform = await startTestPlatform();
-  page = await chrome.context.newPage();
-  mkdirSync(SHOTS, { recursive: true });
-}, 900_000);
-afterAll(async () => {
-  await chrome?.close();
-  await platform?.stop();
+const ui = useUiFixture();
+beforeAll(() => {
+  ({ platform, page } = ui());
 });
 
-const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string) => ui().shot(name);
 
 /** Sends `count` Server spans of one service through the SDK's OTLP/HTTP JSON exporter, ending now-ish. */
 async function send(service: string, resource: Record<string, string>, spans: { name: string; ms: number; error?: boolean; kind?: SpanKind }[]) {
@@ -115,7 +101,7 @@ describe('the web UI', () => {
     // The registry's prefetch (ui/src/shell/prefetch.ts) starts the page's rows from the entry, before React has
     // rendered anything; the page must find them in its cache (the same keys, the same resolved window), so each
     // is asked for exactly once.
-    const fresh = await chrome.context.newPage();
+    const fresh = await ui().chrome.context.newPage();
     try {
       await fresh.addInitScript({
         content: `(() => {

@@ -7,9 +7,6 @@
  * span shown with its missing parent, and a 10,000-span trace scrolled to its last span (the time to render it
  * is logged, not asserted). Screenshots of each page go to test/e2e/screenshots/.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Context, SpanKind, SpanStatusCode, TraceFlags, context, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
@@ -18,32 +15,22 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TraceResponse, TraceScatterResponse, TraceSearchResponse } from '../../query/contract.ts';
 import { formatCount } from '../../ui/src/shared/format/format.ts';
-import { type TestBrowser, launchChromium } from '../support/chromium.ts';
-import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';
+import { useUiFixture } from '../support/ui-browser.ts';
+import { type TestPlatform, getJson } from '../support/platform.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const SHOTS = join(import.meta.dirname, 'screenshots');
 
 let platform: TestPlatform;
-let chrome: TestBrowser;
 let page: Page;
 
-beforeAll(async () => {
-  execFileSync(process.execPath, [join(ROOT, 'ui', 'scripts', 'ensure-built.mjs')], { stdio: 'inherit' });
-  chrome = await launchChromium();
-  platform = await startTestPlatform();
-  page = await chrome.context.newPage();
-  mkdirSync(SHOTS, { recursive: true });
-}, 900_000);
-afterAll(async () => {
-  await chrome?.close();
-  await platform?.stop();
+const ui = useUiFixture();
+beforeAll(() => {
+  ({ platform, page } = ui());
 });
 
-const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+const shot = (name: string) => ui().shot(name, false);
 
 function provider(service: string) {
   return new TracerProvider({
