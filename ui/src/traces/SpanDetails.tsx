@@ -7,9 +7,10 @@ import { formatDurationNs } from '../shared/format/format.ts';
 import { type PlacedLog, spanLogsHref } from './timeline.ts';
 import { type SpanTree, type TreeNode, resourceOf, scopeOf, startUnixNanoOf, statusOf } from './tree.ts';
 
-function Attrs({ attrs, testId }: { attrs: Record<string, string>; testId?: string }) {
+/** `quiet`: nothing at all when empty (an event or a link without attributes reads as a stray "None." otherwise). */
+function Attrs({ attrs, testId, quiet = false }: { attrs: Record<string, string>; testId?: string; quiet?: boolean }) {
   const entries = Object.entries(attrs).sort(([a], [b]) => a.localeCompare(b));
-  if (entries.length === 0) return <p className="muted">None.</p>;
+  if (entries.length === 0) return quiet ? null : <p className="muted">None.</p>;
   return (
     <dl className="kv" data-testid={testId}>
       {entries.map(([k, v]) => (
@@ -122,7 +123,7 @@ export function SpanDetails({
             {events.map((e, i) => (
               <li key={i}>
                 <span className="muted">{offset(Number(BigInt(e.timeUnixNano) - startNs))}</span> <strong>{e.name}</strong>
-                <Attrs attrs={e.attributes} />
+                <Attrs attrs={e.attributes} quiet />
               </li>
             ))}
           </ol>
@@ -139,7 +140,7 @@ export function SpanDetails({
                 <Link to={`/traces/${l.traceId}?span=${l.spanId}${searchParams.get('from') ? `&from=${searchParams.get('from')}` : ''}${searchParams.get('to') ? `&to=${searchParams.get('to')}` : ''}`}>
                   {l.traceId === tree.traceId ? 'this trace' : `trace ${l.traceId.slice(0, 8)}…`} / span {l.spanId}
                 </Link>
-                <Attrs attrs={l.attributes} />
+                <Attrs attrs={l.attributes} quiet />
               </li>
             ))}
           </ul>
