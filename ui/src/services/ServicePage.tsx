@@ -34,7 +34,8 @@ function TraceList({ traces, params, empty }: { traces: TraceSummary[]; params: 
             <span className="trace-name">{t.rootSpanName || '(no root span)'}</span>
             <span className="num">{formatDurationNs(Number(t.durationNano))}</span>
             <span className="muted">
-              {formatInstant(Date.parse(t.startTime))} · {t.spanCount} spans{t.errorCount > 0 ? ` · ${t.errorCount} errors` : ''}
+              {formatInstant(Date.parse(t.startTime))} · {t.spanCount} {t.spanCount === 1 ? 'span' : 'spans'}
+              {t.errorCount > 0 ? ` · ${t.errorCount} ${t.errorCount === 1 ? 'error' : 'errors'}` : ''}
             </span>
           </Link>
         </li>
