@@ -17,7 +17,7 @@ import type { Batch, Settled, Sink } from '../../agents/core/contracts.ts';
 import { createMetricsSource, type MetricsSource } from '../../agents/metrics/scrape.ts';
 import { DiskQueue } from '../../agents/queue/disk-queue.ts';
 import { eventually } from '../support/eventually.ts';
-import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';
+import { type TestPlatform, apiOk, startTestPlatform } from '../support/platform.ts';
 import { type PromProcess, startNodeExporter, startPrometheus } from '../support/prometheus.ts';
 
 /** Stands in for the agent's forwarder: OTLP/HTTP protobuf to the gateway, retried until acknowledged. */
@@ -54,13 +54,7 @@ let source: MetricsSource;
 let queueDir: string;
 
 type Json = Record<string, any>;
-async function api(path: string, params: Record<string, string> = {}): Promise<Json> {
-  const u = new URL(`${platform.apiUrl}${path}`);
-  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
-  const { status, body } = await getJson(u.toString());
-  expect(status, JSON.stringify(body)).toBe(200);
-  return body as Json;
-}
+const api = (path: string, params: Record<string, string> = {}) => apiOk<Json>(platform.apiUrl, path, params);
 
 beforeAll(async () => {
   platform = await startTestPlatform();

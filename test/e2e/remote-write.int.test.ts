@@ -7,20 +7,14 @@ import snappy from 'snappy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytes, concat, double, msg, varint } from '#otlp/test-pb.ts';
 import { eventually } from '../support/eventually.ts';
-import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';
+import { type TestPlatform, apiOk, startTestPlatform } from '../support/platform.ts';
 import { type PromProcess, startPrometheus } from '../support/prometheus.ts';
 
 let platform: TestPlatform;
 let prometheus: PromProcess;
 
 type Json = Record<string, any>;
-async function api(path: string, params: Record<string, string> = {}): Promise<Json> {
-  const u = new URL(`${platform.apiUrl}${path}`);
-  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
-  const { status, body } = await getJson(u.toString());
-  expect(status, JSON.stringify(body)).toBe(200);
-  return body as Json;
-}
+const api = (path: string, params: Record<string, string> = {}) => apiOk<Json>(platform.apiUrl, path, params);
 
 beforeAll(async () => {
   platform = await startTestPlatform();

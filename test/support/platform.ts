@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type Platform, loadCommandConfig, startPlatform } from '../../ingest/cli/platform.ts';
 import { silentLogger } from '#core/log.ts';
 import { eventually } from './eventually.ts';
+import { expect } from 'vitest';
 
 export interface TestPlatform extends Platform {
   dataDir: string;
@@ -59,4 +60,13 @@ export async function getJson<T = any>(url: string, headers: Record<string, stri
   const res = await fetch(url, { headers });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** GET `<apiUrl><path>` with the query `params`; fails the test unless it answers 200; its JSON body. */
+export async function apiOk<T = any>(apiUrl: string, path: string, params: Record<string, string> = {}): Promise<T> {
+  const u = new URL(`${apiUrl}${path}`);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+  const { status, body } = await getJson<T>(u.toString());
+  expect(status, JSON.stringify(body)).toBe(200);
+  return body;
 }
