@@ -83,6 +83,10 @@ describe('crowsnest start --demo', () => {
         if (!crossing) throw new Error(`no trace through fulfillment crossing 3 services yet (${traces.length} traces)`);
         const t = await get<TraceResponse>(`/traces/${crossing.traceId}`);
         if (!t.spans.some((s) => s.kind === 'Consumer')) throw new Error('consumer span not stored yet');
+        // Each simulated pod has its own SDK and batch processor, so a trace's spans arrive over a few export
+        // intervals: wait until every parent has arrived (CI caught a check made between two exports).
+        const ids = new Set(t.spans.map((s) => s.spanId));
+        if (t.spans.some((s) => s.parentSpanId !== '' && !ids.has(s.parentSpanId))) throw new Error('some spans of the trace not stored yet');
         return t;
       },
       WAIT_MS,
