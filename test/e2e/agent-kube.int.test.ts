@@ -2,8 +2,8 @@
  * The agent's Kubernetes parts against the local cluster's real API server (deploy/local/kube.sh, kwok nodes)
  * and the real platform (its store read back through the logs API):
  * - the pod directory of one node, with the Deployment found through the ReplicaSet;
- * - the events collector storing the scheduler's and controllers' own events of a Deployment, a watch broken
- *   mid-stream (a TCP proxy in front of the API server drops every connection) resumed without duplicates, a
+ * - the events collector, through the agent's real on-disk queue and forwarder (agentPath), storing the
+ *   scheduler's and controllers' own events of a Deployment, a watch broken mid-stream (a TCP proxy in front of the API server drops every connection) resumed without duplicates, a
  *   410 Gone forced by compacting etcd and restarting the control plane (the persisted resourceVersion is then
  *   too old) relisted without storing anything twice, and two collectors electing one leader, the survivor
  *   taking over once the killed one's lease expired;
@@ -19,8 +19,9 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { silentLogger } from '#core/log.ts';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Batch, DurableQueue, Settled, Sink } from '../../agents/core/contracts.ts';
 import { EventsCollector } from '../../agents/events/collector.ts';
+import { HttpSink } from '../../agents/forward/http-sink.ts';
+import { DiskQueue } from '../../agents/queue/disk-queue.ts';
 import { OtlpRelay } from '../../agents/relay/relay.ts';
 import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
@@ -48,29 +49,23 @@ afterEach(async () => {
 });
 
 /**
- * Stands in for the agent's forwarder (agent-logs builds the real `Sink`) and durable queue (agent-metrics):
- * POSTs each batch to the real platform's OTLP/HTTP endpoint, and "enqueued" means the gateway acknowledged it.
+ * The agent's own path for events (and relayed requests): the real forwarder (`HttpSink`) to the real platform's
+ * OTLP/HTTP endpoint, behind the real bounded on-disk queue (`DiskQueue`) in `<tmp>/<name>/queue`, as role.ts
+ * composes them. Closed after the test (the queue first, then the forwarder's connections).
  */
-function gatewayStandIn(): Sink & DurableQueue {
-  const send = async (batch: Batch): Promise<Settled> => {
-    const res = await fetch(`${platform.otlpHttpUrl}/v1/${batch.signal}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-protobuf' },
-      body: batch.body,
-    });
-    await res.arrayBuffer();
-    if (res.ok) return { ok: true };
-    if (res.status >= 500 || res.status === 429) throw new Error(`gateway answered ${res.status}`);
-    return { ok: false, permanent: true, status: res.status, reason: res.statusText };
+async function agentPath(name: string, registry: Registry = new Registry()): Promise<{ sink: HttpSink; queue: DiskQueue; close(): Promise<void> }> {
+  const sink = new HttpSink({ endpoint: platform.otlpHttpUrl, log: silentLogger(), registry, maxRetryDelayMs: 500 });
+  const queue = await DiskQueue.open({ dir: join(tmp, name, 'queue'), sink, log: silentLogger(), registry });
+  queue.start();
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await queue.close();
+    sink.close();
   };
-  return {
-    healthy: true,
-    send,
-    async enqueue(batch) {
-      const r = await send(batch);
-      if (!r.ok) throw new Error(`refused: ${r.status}`);
-    },
-  };
+  cleanups.push(close);
+  return { sink, queue, close };
 }
 
 /** A TCP proxy in front of the API server whose connections the test can cut, mid-stream. */
@@ -239,9 +234,10 @@ describe.skipIf(kubeSkipReason !== undefined)('agent Kubernetes events', () => {
     cleanups.push(() => proxy.close());
     const registry = new Registry();
     const dataDir = join(tmp, 'events-a');
+    const { queue } = await agentPath('events-a', registry);
     const collector = new EventsCollector({
       api: createKubeApi(kubeConfigVia(c.kc, proxy.port)),
-      queue: gatewayStandIn(),
+      queue,
       registry,
       log: silentLogger(),
       dataDir,
@@ -287,20 +283,27 @@ describe.skipIf(kubeSkipReason !== undefined)('agent Kubernetes events', () => {
       expect(all.some((r) => r.attributes['k8s.event.reason'] === 'SuccessfulDelete')).toBe(true);
     }, 60_000, 500);
     expectNoDuplicates(await storedEvents(ns));
+    // They went through the on-disk queue, which the gateway emptied.
+    expect(await metricSum(registry, 'crowsnest_agent_queue_enqueued_total')).toBeGreaterThan(0);
+    await eventually(async () => expect(await metricSum(registry, 'crowsnest_agent_queue_records')).toBe(0), 30_000);
   });
 
   it('relists after 410 Gone (etcd compacted, control plane restarted) and stores nothing twice', async () => {
     const c = cluster();
     const ns = await c.namespace('gone');
     const dataDir = join(tmp, 'events-gone');
-    const make = (registry: Registry) =>
-      new EventsCollector({ api: createKubeApi(c.kc), queue: gatewayStandIn(), registry, log: silentLogger(), dataDir, identity: 'agent-gone', leaseNamespace: 'default', leaseName: 'events-gone', ...fast });
-    const first = make(new Registry());
+    // One agent's data dir: the second collector (the agent restarted) opens the queue the first one closed.
+    const make = async (registry: Registry) => {
+      const path = await agentPath('events-gone', registry);
+      return { path, collector: new EventsCollector({ api: createKubeApi(c.kc), queue: path.queue, registry, log: silentLogger(), dataDir, identity: 'agent-gone', leaseNamespace: 'default', leaseName: 'events-gone', ...fast }) };
+    };
+    const { path: firstPath, collector: first } = await make(new Registry());
     first.start();
     await eventually(() => expect(first.isLeader).toBe(true), 30_000);
     await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment('db', 'kwok-node-1', 2) });
     await eventually(async () => expect((await storedEvents(ns)).filter((r) => r.attributes['k8s.event.reason'] === 'Scheduled')).toHaveLength(2), 60_000, 500);
     await first.stop();
+    await firstPath.close();
     const before = await storedEvents(ns);
 
     // While no collector runs: more events, then the history behind the checkpoint is compacted away and the
@@ -315,7 +318,7 @@ describe.skipIf(kubeSkipReason !== undefined)('agent Kubernetes events', () => {
     expect(restarted.code, restarted.stderr).toBe(0);
 
     const registry = new Registry();
-    const second = make(registry);
+    const { collector: second } = await make(registry);
     second.start();
     cleanups.push(() => second.stop());
     await eventually(async () => {
@@ -334,10 +337,13 @@ describe.skipIf(kubeSkipReason !== undefined)('agent Kubernetes events', () => {
     const c = cluster();
     const ns = await c.namespace('handover');
     const lease = 'events-handover';
-    const make = (id: string) =>
-      new EventsCollector({ api: createKubeApi(c.kc), queue: gatewayStandIn(), registry: new Registry(), log: silentLogger(), dataDir: join(tmp, id), identity: id, leaseNamespace: 'default', leaseName: lease, ...fast });
-    const a = make('agent-1');
-    const b = make('agent-2');
+    const make = async (id: string) => {
+      const registry = new Registry();
+      const { queue } = await agentPath(id, registry);
+      return new EventsCollector({ api: createKubeApi(c.kc), queue, registry, log: silentLogger(), dataDir: join(tmp, id), identity: id, leaseNamespace: 'default', leaseName: lease, ...fast });
+    };
+    const a = await make('agent-1');
+    const b = await make('agent-2');
     a.start();
     b.start();
     cleanups.push(() => a.stop(), () => b.stop());
@@ -429,7 +435,8 @@ describe.skipIf(kubeSkipReason !== undefined)('agent OTLP relay', () => {
       expect(pods.byIp('127.0.0.5')?.resource['k8s.deployment.name']).toBe('checkout');
       expect(pods.byIp('127.0.0.1')?.resource['k8s.deployment.name']).toBe('ledger');
     }, 60_000);
-    const relay = new OtlpRelay({ sink: gatewayStandIn(), pods, registry, log: silentLogger(), host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
+    const { sink } = await agentPath('relay', registry);
+    const relay = new OtlpRelay({ sink, pods, registry, log: silentLogger(), host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
     const { httpPort, grpcPort } = await relay.start();
     cleanups.push(() => relay.stop());
 
