@@ -5,12 +5,12 @@ import tseslint from 'typescript-eslint';
 import boundaries from './.eslint.boundaries.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'ui/dist/**', '.tmp/**', 'test/bench/results/**', '.eslint.config.js', '.eslint.boundaries.js', '.vitest.config.ts'] },
+  { ignores: ['node_modules/**', 'data/**', 'ui/dist/**', 'agents/dist/**', '.tmp/**', 'test/bench/results/**', '.eslint.config.js', '.eslint.boundaries.js', '.vitest.config.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'ingest/cli/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'ingest/cli/*.mjs', 'agents/scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
