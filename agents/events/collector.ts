@@ -7,12 +7,18 @@
  * - a record is built only when the event's occurrence key (count, last time) differs from the last one stored
  *   for its uid, so a watch resumed after a break, a relist after 410 Gone and a restart skip what was stored;
  * - events are batched (`batchMaxEvents`, `batchMaxAgeMs`); a batch is enqueued (retried while the queue is
- *   full: the watch waits meanwhile, and the API server keeps the events), and only once it is durable are its
- *   keys remembered and the resourceVersion up to which everything is stored written under the data dir
- *   (state.ts). A crash before that re-reads those events from the older resourceVersion (or relists) and the
- *   keys decide again: the one window left is a crash between the queue's fsync and the state's, a few ms;
- * - the leader also leaves its resourceVersion in the Lease's annotations at each renewal, so a successor on
- *   another node (another data dir) resumes from it instead of storing the last hour of events again.
+ *   full: the watch waits meanwhile, and the API server keeps the events) *with the state it advances to* (its
+ *   keys and the resourceVersion up to which everything is stored: a queue commit, state.ts), so the batch and
+ *   that state are durable in one write. The state file under the data dir is written after; at leadership the
+ *   newer of the file and the queue's last commit wins. A crash before the enqueue re-reads those events from the
+ *   older resourceVersion (or relists) and the keys decide again; a crash after it finds the keys in the commit;
+ * - the leader also leaves its resourceVersion in the Lease's annotations at each renewal (and right after each
+ *   batch is queued), so a successor on another node (another data dir) resumes from it instead of storing the
+ *   last hour of events again;
+ * - a successor has no occurrence keys of its own, so when it must relist (its resume point expired: 410 Gone)
+ *   it also skips every event whose own resourceVersion is not past the checkpoint: that update was stored. This
+ *   compares resourceVersions as numbers, which Kubernetes calls opaque but every etcd-backed API server issues
+ *   as etcd's increasing revision; one that is not a decimal number turns the comparison off.
  *
  * The involved object's workload comes from owner references (the pod directory's OwnerResolver, cached):
  * a pod's event carries `k8s.deployment.name` like the pod's own logs do.
@@ -20,21 +26,22 @@
 import type { Logger } from '#core/log.ts';
 import { toProtobuf } from '#otlp/to-protobuf.ts';
 import type { Registry } from 'prom-client';
-import type { DurableQueue } from '../core/contracts.ts';
+import type { CommittingQueue } from '../queue/disk-queue.ts';
 import type { KubeApi } from '../kube/api.ts';
 import { counter, watchRestarts } from '../kube/metrics.ts';
 import { OwnerResolver, WORKLOAD_KINDS } from '../kube/owners.ts';
 import { Reflector, sleep, type WatchType } from '../kube/reflector.ts';
 import { type EventJson, eventResource, logsRequest, occurrenceKey, toLogRecord, type LogRecordJson } from './event-record.ts';
 import { LeaderElector } from './leader.ts';
-import { type EventsState, loadState, remember, saveState } from './state.ts';
+import { COMMIT_STREAM, type EventsState, applyCommit, decodeCommit, encodeCommit, loadState, remember, saveState } from './state.ts';
 
 export const CHECKPOINT_RV = 'crowsnest.io/events-resource-version';
 export const CHECKPOINT_TIME = 'crowsnest.io/events-checkpoint-time';
 
 export interface EventsCollectorOptions {
   api: KubeApi;
-  queue: DurableQueue;
+  /** The agent's on-disk queue: batches go in with the state they advance to (a commit). */
+  queue: CommittingQueue;
   registry: Registry;
   log: Logger;
   /** Where the state file goes (the agent's data dir, or a folder in it). */
@@ -63,6 +70,11 @@ export interface EventsCollectorOptions {
   version?: string;
   watchTimeoutSeconds?: number;
   initialBackoffMs?: number;
+  /**
+   * Called once a batch (and its commit) is durable in the queue, before the state file is written: the point a
+   * crash test kills the process at (test/e2e/agent-events-crash.int.test.ts). Not for anything else.
+   */
+  onBatchQueued?: (events: number) => void | Promise<void>;
 }
 
 interface Pending {
@@ -80,6 +92,10 @@ export class EventsCollector {
   #latestRv: string | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #leading: AbortSignal | undefined;
+  /** The resourceVersion up to which everything was stored when leadership began (numeric; see the header). */
+  #storedThrough: bigint | undefined;
+  /** Occurrence keys stored since the state file was last written: each commit carries them. */
+  readonly #unsaved = new Map<string, string>();
   readonly #events;
   readonly #retries;
 
@@ -121,6 +137,15 @@ export class EventsCollector {
   async #lead(signal: AbortSignal): Promise<void> {
     const o = this.o;
     const state = loadState(o.dataDir);
+    // The queue may hold a newer state than the file: a crash came between a batch's enqueue and the file's write.
+    const committed = o.queue.lastCommit(COMMIT_STREAM);
+    const commit = committed && decodeCommit(committed);
+    this.#unsaved.clear();
+    if (applyCommit(state, commit, o.maxTracked ?? 20_000)) {
+      for (const [uid, key] of commit!.seen) this.#unsaved.set(uid, key);
+      o.log.info({ seq: state.seq, keys: commit!.seen.length }, 'events state taken from the on-disk queue (newer than the state file)');
+      await this.#save(state);
+    }
     const annotations = this.elector.lease?.metadata.annotations ?? {};
     const leaseRv = annotations[CHECKPOINT_RV];
     const leaseAt = Number(annotations[CHECKPOINT_TIME] ?? 0);
@@ -130,6 +155,7 @@ export class EventsCollector {
       state.savedAt = leaseAt;
     }
     this.#state = state;
+    this.#storedThrough = numericRv(state.resourceVersion);
     this.#leading = signal;
     this.#latestRv = state.resourceVersion;
     this.#pending = [];
@@ -173,7 +199,9 @@ export class EventsCollector {
     const uid = e.metadata?.uid;
     if (!uid || !this.#state) return;
     const key = occurrenceKey(e);
-    if (this.#state.seen.get(uid) === key || this.#pendingKeys.get(uid) === key) {
+    const rv = numericRv(e.metadata?.resourceVersion);
+    const storedBefore = this.#storedThrough !== undefined && rv !== undefined && rv <= this.#storedThrough;
+    if (storedBefore || this.#state.seen.get(uid) === key || this.#pendingKeys.get(uid) === key) {
       this.#events.inc({ result: 'duplicate' });
       return;
     }
@@ -199,6 +227,7 @@ export class EventsCollector {
       // Bookmarks moved the resourceVersion on: keep the checkpoint recent, so a restart does not hit 410.
       if (rv !== undefined && rv !== state.resourceVersion) {
         state.resourceVersion = rv;
+        state.seq++;
         state.savedAt = Date.now();
         await this.#save(state);
       }
@@ -209,10 +238,19 @@ export class EventsCollector {
     const records: { resource: Record<string, string>; record: LogRecordJson }[] = [];
     for (const p of batch) records.push({ resource: await this.#resource(p.event), record: toLogRecord(p.event, observed) });
     const body = toProtobuf('logs', JSON.stringify(logsRequest(records, this.o.version ?? '')));
+    // The state this batch advances to, committed with it: every key not yet in the state file, and the rv.
+    const savedAt = Date.now();
+    const seq = state.seq + 1;
+    const seen = new Map(this.#unsaved);
+    for (const p of batch) {
+      seen.delete(p.uid);
+      seen.set(p.uid, p.key);
+    }
+    const commit = encodeCommit({ seq, resourceVersion: rv ?? state.resourceVersion, savedAt, seen: [...seen] });
     let failures = 0;
     for (;;) {
       try {
-        await this.o.queue.enqueue({ signal: 'logs', body, items: batch.length });
+        await this.o.queue.enqueue({ signal: 'logs', body, items: batch.length }, { stream: COMMIT_STREAM, data: commit });
         break;
       } catch (e) {
         this.#retries.inc();
@@ -226,19 +264,29 @@ export class EventsCollector {
         await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)), this.#leading);
       }
     }
+    const max = this.o.maxTracked ?? 20_000;
     for (const p of batch) {
-      remember(state, p.uid, p.key, this.o.maxTracked ?? 20_000);
+      remember(state, p.uid, p.key, max);
+      this.#unsaved.delete(p.uid);
+      this.#unsaved.set(p.uid, p.key);
       if (this.#pendingKeys.get(p.uid) === p.key) this.#pendingKeys.delete(p.uid);
     }
+    // Bounded like the state: older keys than these were dropped from it too.
+    while (this.#unsaved.size > max) this.#unsaved.delete(this.#unsaved.keys().next().value as string);
     this.#events.inc({ result: 'stored' }, batch.length);
     if (rv !== undefined) state.resourceVersion = rv;
-    state.savedAt = Date.now();
+    state.seq = seq;
+    state.savedAt = savedAt;
+    await this.o.onBatchQueued?.(batch.length);
     await this.#save(state);
+    // A successor on another node resumes from the Lease's checkpoint: bring it up to this batch now.
+    this.elector.renewSoon();
   }
 
   async #save(state: EventsState): Promise<void> {
     try {
       await saveState(this.o.dataDir, state);
+      this.#unsaved.clear();
     } catch (e) {
       this.o.log.error({ err: (e as Error).message, dir: this.o.dataDir }, 'could not write the events checkpoint');
     }
@@ -262,6 +310,11 @@ export class EventsCollector {
     }
     return out;
   }
+}
+
+/** A resourceVersion as a number, when it is one. */
+function numericRv(rv: string | undefined): bigint | undefined {
+  return rv !== undefined && /^\d{1,30}$/.test(rv) ? BigInt(rv) : undefined;
 }
 
 export function createEventsCollector(options: EventsCollectorOptions): EventsCollector {

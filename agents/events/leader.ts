@@ -77,6 +77,8 @@ export class LeaderElector {
   #observedHolder = '';
   #lease: LeaseJson | undefined;
   #release = true;
+  /** Wakes the leader's wait for its next renewal (`renewSoon`). */
+  #wake: AbortController | undefined;
   readonly #isLeader;
   readonly #transitions;
 
@@ -107,6 +109,15 @@ export class LeaderElector {
     this.#running ??= this.#run();
   }
 
+  /**
+   * The leader renews now rather than at the next period, writing the current `annotations()`: the events
+   * collector calls it after queueing a batch, so the checkpoint a successor resumes from trails what was queued
+   * by one API round trip instead of up to a retry period.
+   */
+  renewSoon(): void {
+    this.#wake?.abort();
+  }
+
   /** Stops leading or trying; releases the Lease unless `release` is false (a crash, for tests). */
   async stop(options: { release?: boolean } = {}): Promise<void> {
     this.#release = options.release ?? true;
@@ -127,7 +138,10 @@ export class LeaderElector {
       // Leader: renew until a renewal has failed for renewDeadline, or stop.
       let lastRenew = Date.now();
       while (!stop.aborted) {
-        await sleep(o.retryPeriodMs, stop);
+        const wake = new AbortController();
+        this.#wake = wake;
+        await sleep(o.retryPeriodMs, AbortSignal.any([stop, wake.signal]));
+        this.#wake = undefined;
         if (stop.aborted) break;
         if (await this.#tryAcquireOrRenew(o.renewDeadlineMs - (Date.now() - lastRenew))) lastRenew = Date.now();
         else if (Date.now() - lastRenew >= o.renewDeadlineMs || !this.#leadingPossible()) {

@@ -269,3 +269,69 @@ describe('DiskQueue', () => {
     await second.q.close();
   });
 });
+
+describe('DiskQueue commits (a producer\'s state written with its batch)', () => {
+  const commit = (n: number) => ({ stream: 'k8s-events', data: Buffer.from(`state-${n}`) });
+  const text = (c: Uint8Array | undefined) => (c === undefined ? undefined : Buffer.from(c).toString());
+
+  it('round-trips a record with and without a commit, the body unchanged', () => {
+    for (const c of [undefined, commit(1), { stream: '', data: new Uint8Array() }, { stream: 'ü-stream', data: Buffer.alloc(70_000, 7) }]) {
+      const rec = encodeRecord(batch(3, 50), c);
+      const scan = scanSegment(rec);
+      expect(scan.records).toEqual([{ offset: 0, size: rec.length }]);
+      expect(scan.tornBytes).toBe(0);
+    }
+  });
+
+  it('gives the newest commit of a stream after a reopen, whether its batch was sent or not', async () => {
+    const sink = new RecordingSink();
+    const first = await openQueue(sink);
+    expect(first.q.lastCommit('k8s-events')).toBeUndefined();
+    await first.q.enqueue(batch(1), commit(1));
+    await first.q.enqueue(batch(2));
+    await first.q.enqueue(batch(3), commit(3));
+    expect(text(first.q.lastCommit('k8s-events'))).toBe('state-3');
+    await first.q.close();
+    const second = await openQueue(sink);
+    expect(text(second.q.lastCommit('k8s-events'))).toBe('state-3');
+    expect(second.q.lastCommit('other')).toBeUndefined();
+    second.q.start();
+    await eventually(() => expect(sink.got).toEqual([1, 2, 3]), 10_000, 5);
+    await second.q.close();
+    // Every record acknowledged (their segments may go at the next pass): the commit stays.
+    const third = await openQueue(new RecordingSink());
+    expect(text(third.q.lastCommit('k8s-events'))).toBe('state-3');
+    await third.q.close();
+  });
+
+  it('keeps the newest commit after the segments holding it were acknowledged and deleted', async () => {
+    const sink = new RecordingSink();
+    const first = await openQueue(sink, { segmentBytes: 60 });
+    first.q.start();
+    await first.q.enqueue(batch(1), commit(1));
+    for (let i = 2; i <= 8; i++) await first.q.enqueue(batch(i));
+    await eventually(() => expect(sink.got).toHaveLength(8), 10_000, 5);
+    await eventually(() => expect(first.q.records).toBe(0), 10_000, 5);
+    const all = segments().map((f) => scanSegment(readFileSync(join(dir, f))).records.length).reduce((a, b) => a + b, 0);
+    expect(all).toBeLessThan(8); // the first segment (and its commit record) is gone
+    await first.q.close();
+    const second = await openQueue(new RecordingSink());
+    expect(text(second.q.lastCommit('k8s-events'))).toBe('state-1');
+    await second.q.close();
+  });
+
+  it('a crash mid-write of a commit record leaves the previous commit (the batch and its state are lost together)', async () => {
+    const first = await openQueue(new RecordingSink());
+    await first.q.enqueue(batch(1), commit(1));
+    await first.q.enqueue(batch(2), commit(2));
+    await first.q.close();
+    const path = dataSegment();
+    truncateSync(path, statSync(path).size - 3);
+    const sink = new RecordingSink();
+    const second = await openQueue(sink);
+    expect(text(second.q.lastCommit('k8s-events'))).toBe('state-1');
+    second.q.start();
+    await eventually(() => expect(sink.got).toEqual([1]), 10_000, 5);
+    await second.q.close();
+  });
+});

@@ -16,6 +16,12 @@
  *   remaining segment is scanned: a torn tail (a crash mid-write) is cut off, corrupt records are skipped and
  *   counted, and a segment that had corruption is rewritten with its valid records only, so the reader meets only
  *   records that check out. Writing resumes in a new segment.
+ * - Commits: a batch may carry its producer's state (`QueueCommit`: the events collector's resourceVersion and
+ *   the occurrence keys the batch stores), written in the same record, so the batch and the state it advances to
+ *   are durable together: a crash can never leave one without the other. `lastCommit(stream)` gives the newest
+ *   at open (and after). A commit outlives its record: before a segment is deleted, the newest commit of each
+ *   stream in it goes to `commits.json` (written durably before the ack moves past the segment), so the newest
+ *   is always either in a segment still on disk or in that file.
  * - Delivery is at-least-once across a crash: a batch sent but not yet recorded as acknowledged when the agent dies
  *   is sent again after the restart (one batch at most, as the reader sends one at a time).
  */
@@ -25,7 +31,17 @@ import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '#core/log.ts';
 import { type Batch, type DurableQueue, QueueFullError, type Sink } from '../core/contracts.ts';
-import { HEADER_BYTES, decodeRecord, encodeRecord, payloadLength, scanSegment } from './record.ts';
+import { HEADER_BYTES, type QueueCommit, decodeRecord, encodeRecord, payloadLength, scanSegment } from './record.ts';
+
+export type { QueueCommit } from './record.ts';
+
+/** A `DurableQueue` whose batches may carry their producer's state (see the module header). */
+export interface CommittingQueue extends DurableQueue {
+  /** As `DurableQueue.enqueue`; `commit` becomes durable in the same write as the batch. */
+  enqueue(batch: Batch, commit?: QueueCommit): Promise<void>;
+  /** The newest commit of `stream` durable in this queue (a copy), or undefined if none was ever made. */
+  lastCommit(stream: string): Uint8Array | undefined;
+}
 
 export interface DiskQueueOptions {
   /** Directory of the segments and the ack position (created if missing). One queue per directory. */
@@ -45,10 +61,13 @@ interface Segment {
   seq: number;
   /** Bytes written (and durable). */
   size: number;
+  /** The newest commit of each stream among this segment's records. */
+  commits?: Map<string, Uint8Array>;
 }
 
 interface Pending {
   record: Buffer;
+  commit: QueueCommit | undefined;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -84,7 +103,9 @@ function createMetrics(registry: Registry): QueueMetrics {
 const segName = (seq: number) => `seg-${String(seq).padStart(12, '0')}.log`;
 const SEG = /^seg-(\d{12})\.log$/;
 
-export class DiskQueue implements DurableQueue {
+const COMMITS_FILE = 'commits.json';
+
+export class DiskQueue implements CommittingQueue {
   readonly #dir: string;
   readonly #sink: Sink;
   readonly #log: Logger;
@@ -108,6 +129,10 @@ export class DiskQueue implements DurableQueue {
   #abort = new AbortController();
   #reader: Promise<void> | undefined;
   #closed = false;
+  /** The newest durable commit per stream. */
+  readonly #commits = new Map<string, Uint8Array>();
+  /** The commits carried over from deleted segments (what commits.json holds). */
+  readonly #carried = new Map<string, Uint8Array>();
 
   private constructor(opts: DiskQueueOptions, ack: { seq: number; offset: number }) {
     this.#dir = opts.dir;
@@ -142,15 +167,20 @@ export class DiskQueue implements DurableQueue {
     return this.#liveRecords;
   }
 
-  enqueue(batch: Batch): Promise<void> {
+  lastCommit(stream: string): Uint8Array | undefined {
+    const c = this.#commits.get(stream);
+    return c && Uint8Array.from(c);
+  }
+
+  enqueue(batch: Batch, commit?: QueueCommit): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('the queue is closed'));
-    const record = encodeRecord(batch);
+    const record = encodeRecord(batch, commit);
     if (this.#liveBytes + this.#pendingBytes + record.length > this.#maxBytes) {
       this.#m.rejected.inc();
       return Promise.reject(new QueueFullError(`the on-disk queue holds ${this.#liveBytes + this.#pendingBytes} of its ${this.#maxBytes} bytes`));
     }
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ record, resolve, reject });
+      this.#pending.push({ record, commit: commit && { stream: commit.stream, data: Uint8Array.from(commit.data) }, resolve, reject });
       this.#pendingBytes += record.length;
       this.#writing ??= this.#flush();
     });
@@ -195,6 +225,11 @@ export class DiskQueue implements DurableQueue {
         await fd.datasync();
         this.#m.fsyncs.inc();
         current.size += data.length;
+        for (const p of group) {
+          if (!p.commit) continue;
+          (current.commits ??= new Map()).set(p.commit.stream, p.commit.data);
+          this.#commits.set(p.commit.stream, p.commit.data);
+        }
         this.#liveBytes += data.length;
         this.#liveRecords += group.length;
         this.#m.enqueued.inc(group.length);
@@ -286,7 +321,7 @@ export class DiskQueue implements DurableQueue {
       if (length === undefined || this.#readOffset + HEADER_BYTES + length > seg.size) return { batch: undefined, size: seg.size - this.#readOffset };
       const payload = Buffer.alloc(length);
       await fh.read(payload, 0, length, this.#readOffset + HEADER_BYTES);
-      return { batch: decodeRecord(header, payload), size: HEADER_BYTES + length };
+      return { batch: decodeRecord(header, payload)?.batch, size: HEADER_BYTES + length };
     } finally {
       await fh.close();
     }
@@ -295,6 +330,14 @@ export class DiskQueue implements DurableQueue {
   /** Everything in `seg` is acknowledged: the ack moves to the next segment, then the file goes. */
   async #passSegment(seg: Segment): Promise<void> {
     const next = this.#segments[this.#segments.indexOf(seg) + 1]!;
+    if (seg.commits && seg.commits.size > 0) {
+      // Carried over before the ack leaves the segment: recovery deletes segments behind the ack unread.
+      for (const [stream, data] of seg.commits) this.#carried.set(stream, data);
+      const body = JSON.stringify(Object.fromEntries([...this.#carried].map(([k, v]) => [k, Buffer.from(v).toString('base64')])));
+      await writeFile(join(this.#dir, `${COMMITS_FILE}.tmp`), body, { flush: true });
+      await rename(join(this.#dir, `${COMMITS_FILE}.tmp`), join(this.#dir, COMMITS_FILE));
+      syncDir(this.#dir);
+    }
     this.#readSeq = next.seq;
     this.#readOffset = 0;
     await this.#saveAck();
@@ -311,6 +354,10 @@ export class DiskQueue implements DurableQueue {
   // ---- recovery ----------------------------------------------------------------------------------------------------
 
   #recover(): void {
+    for (const [stream, data] of readCommits(this.#dir, this.#log)) {
+      this.#carried.set(stream, data);
+      this.#commits.set(stream, data);
+    }
     const seqs = readdirSync(this.#dir)
       .map((f) => SEG.exec(f))
       .filter((m): m is RegExpExecArray => m !== null)
@@ -326,6 +373,13 @@ export class DiskQueue implements DurableQueue {
       const scan = scanSegment(data);
       const from = seq === this.#readSeq ? this.#readOffset : 0;
       const live = scan.records.filter((r) => r.offset >= from);
+      // Every record still on disk counts for the commits, acknowledged or not: they are newer than commits.json.
+      const commits = new Map<string, Uint8Array>();
+      for (const r of scan.records) {
+        const commit = decodeRecord(data.subarray(r.offset, r.offset + HEADER_BYTES), data.subarray(r.offset + HEADER_BYTES, r.offset + r.size))?.commit;
+        if (commit) commits.set(commit.stream, Uint8Array.from(commit.data));
+      }
+      for (const [stream, c] of commits) this.#commits.set(stream, c);
       if (scan.corrupt > 0) this.#m.dropped.inc({ reason: 'corrupt' }, scan.corrupt);
       if (scan.tornBytes > 0) this.#m.dropped.inc({ reason: 'torn' });
       if (scan.corrupt > 0 || scan.tornBytes > 0) {
@@ -336,10 +390,10 @@ export class DiskQueue implements DurableQueue {
         const kept = Buffer.concat(live.map((r) => data.subarray(r.offset, r.offset + r.size)));
         writeDurably(path, kept);
         if (seq === this.#readSeq) this.#readOffset = 0;
-        this.#segments.push({ seq, size: kept.length });
+        this.#segments.push({ seq, size: kept.length, commits });
       } else {
         if (scan.tornBytes > 0) truncateDurably(path, scan.validEnd);
-        this.#segments.push({ seq, size: scan.validEnd });
+        this.#segments.push({ seq, size: scan.validEnd, commits });
       }
       for (const r of live) this.#liveBytes += r.size;
       this.#liveRecords += live.length;
@@ -366,6 +420,21 @@ function readAck(dir: string, log: Logger): { seq: number; offset: number } {
   }
   log.warn({ path }, 'queue ack position unreadable; sending every queued record again');
   return { seq: 0, offset: 0 };
+}
+
+function readCommits(dir: string, log: Logger): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  const path = join(dir, COMMITS_FILE);
+  if (!existsSync(path)) return out;
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    for (const [stream, b64] of Object.entries(v)) if (typeof b64 === 'string') out.set(stream, Uint8Array.from(Buffer.from(b64, 'base64')));
+  } catch {
+    // Written by rename, so never torn; unreadable means the disk changed under us. The producers fall back to
+    // their own state files (at-least-once).
+    log.warn({ path }, 'queue commits file unreadable; ignored');
+  }
+  return out;
 }
 
 function writeDurably(path: string, data: Buffer): void {
