@@ -21,6 +21,10 @@
  * The agent imports only the shared layer (#core, #config, #otlp) and its own folders: it never loads the storage
  * layer or chDB (lint: .eslint.boundaries.js), so its image needs none of it.
  *
+ * One agent per data dir: the start takes `<data-dir>/agent.lock` (data-dir-lock.ts) before anything reads the
+ * checkpoints, and fails naming the other agent's PID when one holds it; a stale lock (its agent gone) is taken
+ * over. It is released at close, and at any exit of the process but a kill -9 (a failed start included).
+ *
  * Close order: the relay (answers what is in flight), events (releases its Lease) and scrapes, the log source
  * (no new sends; the batches in flight stay in the checkpoint and are rebuilt at the next start), the pod
  * watch, the queue, then the forwarder's connections.
@@ -40,6 +44,7 @@ import { SERVICE_ACCOUNT_TOKEN } from './metrics/scrape-targets.ts';
 import { DiskQueue } from './queue/disk-queue.ts';
 import { type OtlpRelay, createOtlpRelay } from './relay/relay.ts';
 import { AGENT } from './options.ts';
+import { DataDirLockedError, lockDataDir } from './data-dir-lock.ts';
 
 /** How long the start waits for the first list of this node's pods, so the first lines read get their workload. */
 const POD_SYNC_WAIT_MS = 15_000;
@@ -52,6 +57,13 @@ export const agentRole = defineRole({
   async start(ctx) {
     const { config } = ctx;
     const registry = ctx.metrics.registry;
+    let lock: ReturnType<typeof lockDataDir>;
+    try {
+      lock = lockDataDir(config.dataDir, ctx.log.child({ part: 'lock' }));
+    } catch (e) {
+      throw e instanceof DataDirLockedError ? new RoleError(e.message) : e;
+    }
+    process.once('exit', () => lock.release());
     const sink = new HttpSink({
       endpoint: config.otlpEndpoint,
       authToken: config.otlpAuthToken,
@@ -176,6 +188,7 @@ export const agentRole = defineRole({
         await pods?.stop();
         await queue?.close();
         sink.close();
+        lock.release();
       },
     };
   },
