@@ -7,10 +7,15 @@
  *
  * End-to-end acknowledgement: the client is answered only once the gateway acknowledged the request (the Sink
  * settled it), so an SDK exporter's retry covers every failure between it and the store. The gateway's refusal
- * comes back as OTLP status: a malformed request stays a 400 / INVALID_ARGUMENT, a size refusal a 413 /
- * RESOURCE_EXHAUSTED, other refusals a 500 / INTERNAL (not the client's data's fault, and retrying cannot help);
- * a gateway that does not acknowledge within `ackTimeoutMs` is a 503 / UNAVAILABLE with Retry-After (RetryInfo),
- * which the exporters honour.
+ * comes back as OTLP status by what the application can do about it (responses.ts `refusalAnswer`): a malformed
+ * request stays a 400 / INVALID_ARGUMENT and a size refusal a 413 / RESOURCE_EXHAUSTED; a refusal of the agent's
+ * own credentials or endpoint (401, 403, other 4xx) is a 503 / UNAVAILABLE with Retry-After, and a gateway error
+ * the forwarder gave up on a 502 / UNAVAILABLE: retryable, since the app's data is fine. Each refusal is logged
+ * (an error when the agent is at fault, at most once per `logEveryMs` per status) and counted
+ * (`crowsnest_agent_relay_refused_total{signal,status}`). A gateway that does not acknowledge within
+ * `ackTimeoutMs` is a 503 / UNAVAILABLE with Retry-After (RetryInfo), which the exporters honour. A partial
+ * success (items the gateway rejected, with its message) is passed back unchanged, in the request's encoding
+ * (protobuf, JSON, gRPC), and counted (`crowsnest_agent_relay_rejected_items_total`).
  *
  * Requests are validated by the platform's own decoder (#otlp/decode.ts) before anything is forwarded, so a bad
  * one is refused here with the decoder's message. OTLP/JSON is forwarded as protobuf (#otlp/to-protobuf.ts).
@@ -29,7 +34,7 @@ import type { Registry } from 'prom-client';
 import type { PodDirectory, Sink } from '../core/contracts.ts';
 import { counter } from '../kube/metrics.ts';
 import { addResourceAttributes } from './enrich.ts';
-import { retryInfoStatus, statusJson, statusProtobuf } from './responses.ts';
+import { GRPC, partialSuccessJson, partialSuccessProtobuf, refusalAnswer, retryInfoStatus, statusJson, statusProtobuf } from './responses.ts';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -51,16 +56,16 @@ export interface OtlpRelayOptions {
   maxConcurrent?: number;
   /** How long a request waits for the gateway's acknowledgement. @default 8000 (the SDKs time out at 10 s) */
   ackTimeoutMs?: number;
-  /** Retry-After given with 429/503 answers. @default 5 */
+  /** Retry-After given with 429/502/503 answers. @default 5 */
   retryAfterSeconds?: number;
+  /** A refusal with the same gateway status is logged at most this often. @default 30000 */
+  logEveryMs?: number;
 }
 
 /** What the relay answers, whatever the protocol. */
 export type Outcome =
-  | { ok: true }
+  | { ok: true; rejected?: number; message?: string }
   | { ok: false; http: number; grpc: number; message: string; retryAfterSeconds?: number };
-
-const GRPC = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14 } as const;
 const SERVICES: Record<Signal, string> = {
   traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
@@ -84,11 +89,17 @@ export class OtlpRelay {
   #inflight = 0;
   readonly #requests;
   readonly #items;
+  readonly #refused;
+  readonly #rejected;
+  /** When each gateway status was last logged. */
+  readonly #loggedAt = new Map<number, number>();
 
   constructor(options: OtlpRelayOptions) {
     this.#o = options;
     this.#requests = counter(options.registry, 'crowsnest_agent_relay_requests_total', 'OTLP requests relayed, by signal, protocol and outcome', ['signal', 'protocol', 'result']);
     this.#items = counter(options.registry, 'crowsnest_agent_relay_items_total', 'Spans, log records and data points relayed, by whether their pod was found by source IP', ['signal', 'attributed']);
+    this.#refused = counter(options.registry, 'crowsnest_agent_relay_refused_total', 'Relayed requests the gateway refused for good, by signal and the gateway\'s HTTP status', ['signal', 'status']);
+    this.#rejected = counter(options.registry, 'crowsnest_agent_relay_rejected_items_total', 'Items of relayed requests the gateway rejected in a partial success, by signal', ['signal']);
   }
 
   /** Validates, attributes and forwards one protobuf request from `source`; resolves with the answer. */
@@ -116,11 +127,19 @@ export class OtlpRelay {
     const retryAfterSeconds = o.retryAfterSeconds ?? 5;
     try {
       const settled = await o.sink.send({ signal, body: enriched, items }, AbortSignal.timeout(ackTimeout));
-      if (settled.ok) return { ok: true };
-      const message = `the gateway refused the request (${settled.status}): ${settled.reason}`;
-      if (settled.status === 400) return { ok: false, http: 400, grpc: GRPC.INVALID_ARGUMENT, message };
-      if (settled.status === 413) return { ok: false, http: 413, grpc: GRPC.RESOURCE_EXHAUSTED, message };
-      return { ok: false, http: 500, grpc: GRPC.INTERNAL, message };
+      if (settled.ok) {
+        if (!settled.rejected) return { ok: true };
+        this.#rejected.inc({ signal }, settled.rejected);
+        return { ok: true, rejected: settled.rejected, message: settled.message ?? '' };
+      }
+      this.#refused.inc({ signal, status: String(settled.status) });
+      const answer = refusalAnswer(settled.status, settled.reason, retryAfterSeconds);
+      const now = Date.now();
+      if (now - (this.#loggedAt.get(settled.status) ?? -Infinity) >= (o.logEveryMs ?? 30_000)) {
+        this.#loggedAt.set(settled.status, now);
+        o.log[answer.agentFault ? 'error' : 'warn']({ signal, status: settled.status, reason: settled.reason, answered: answer.http }, 'the gateway refused a relayed request');
+      }
+      return { ok: false, http: answer.http, grpc: answer.grpc, message: answer.message, ...(answer.retryAfterSeconds !== undefined ? { retryAfterSeconds: answer.retryAfterSeconds } : {}) };
     } catch (e) {
       o.log.warn({ signal, err: (e as Error).message }, 'the gateway did not acknowledge a relayed request in time');
       return { ok: false, http: 503, grpc: GRPC.UNAVAILABLE, message: `the gateway did not acknowledge within ${ackTimeout} ms; retry later`, retryAfterSeconds };
@@ -140,8 +159,10 @@ export class OtlpRelay {
     const json = String(req.headers['content-type'] ?? '').startsWith('application/json');
     const reply = (outcome: Outcome) => {
       if (outcome.ok) {
+        const rejected = outcome.rejected ?? 0;
+        const message = outcome.message ?? '';
         res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
-        res.end(json ? '{}' : '');
+        res.end(json ? partialSuccessJson(signal!, rejected, message) : Buffer.from(partialSuccessProtobuf(rejected, message)));
         return;
       }
       const headers: Record<string, string> = { 'content-type': json ? 'application/json' : 'application/x-protobuf' };
@@ -154,7 +175,7 @@ export class OtlpRelay {
       reply({ ok: false, http, grpc: grpcCode, message, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
     };
     const signal = PATHS[(req.url ?? '').split('?')[0]!];
-    if (req.method !== 'POST' || !signal) return refuse(404, 5, `no OTLP endpoint at ${req.method} ${req.url} (use POST /v1/traces, /v1/logs or /v1/metrics)`);
+    if (req.method !== 'POST' || !signal) return refuse(404, GRPC.NOT_FOUND, `no OTLP endpoint at ${req.method} ${req.url} (use POST /v1/traces, /v1/logs or /v1/metrics)`);
     const type = String(req.headers['content-type'] ?? '');
     if (!json && !type.startsWith('application/x-protobuf')) return refuse(415, GRPC.INVALID_ARGUMENT, `unsupported Content-Type "${type}" (use application/x-protobuf or application/json)`);
     const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
@@ -206,7 +227,7 @@ export class OtlpRelay {
         .then(
           (outcome) => {
             this.#requests.inc({ signal, protocol: 'grpc', result: outcome.ok ? 'ok' : String(outcome.grpc) });
-            if (outcome.ok) callback(null, Buffer.alloc(0));
+            if (outcome.ok) callback(null, Buffer.from(partialSuccessProtobuf(outcome.rejected ?? 0, outcome.message ?? '')));
             else fail(outcome);
           },
           (e: unknown) => {
