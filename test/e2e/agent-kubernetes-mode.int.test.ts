@@ -4,6 +4,8 @@
  * tests (agent-kube, agent-logs); this one checks they are put together: the pod directory's workload reaches
  * the log records read from a kubelet-style file, the events collector (elected by its Lease) stores the
  * cluster's events through the on-disk queue and the forwarder, and the relay forwards an app's OTLP.
+ * Then two agents (two processes, as two DaemonSet pods on two nodes): one leads the events Lease, it is
+ * `kill -9`ed, the other takes over once the lease expired, and events keep arriving, none stored twice.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -146,4 +148,99 @@ describe.skipIf(kubeSkipReason !== undefined)('crowsnest agent --kubernetes', ()
     const metrics = await (await fetch(`${agent.apiUrl}/metrics`)).text();
     expect(metrics).toMatch(/crowsnest_agent_/);
   });
+
+  it('hands the events over from a kill -9ed leader to the other agent, storing no update twice', async () => {
+    // The first test's agent collects the cluster's events under its own Lease: two collectors would store each
+    // event twice. A cluster runs one Lease (one DaemonSet).
+    await agent?.stop();
+    agent = undefined;
+    const c = cluster();
+    const ns = await c.namespace('handover');
+    const deploy = (name: string, node: string) =>
+      c.apps.createNamespacedDeployment({
+        namespace: ns,
+        body: {
+          metadata: { name },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: name } },
+            template: {
+              metadata: { labels: { app: name } },
+              spec: { nodeSelector: { 'kubernetes.io/hostname': node }, tolerations: [{ operator: 'Exists' }], containers: [{ name: 'main', image: `example.invalid/${name}:1` }] },
+            },
+          },
+        },
+      });
+    const events = async () => (await logs({ attr: `k8s.namespace.name=${ns}` })).filter((r) => r.eventName === 'k8s.event');
+    const holder = () => c.kubectl(['-n', ns, 'get', 'lease', 'crowsnest-agent-events', '-o', 'jsonpath={.spec.holderIdentity}']);
+    /** Every update the API server holds is stored (uid|count), and no (uid, count, last time) twice. */
+    const expectStoredOnce = async () => {
+      const rows = await events();
+      const keys = rows.map((r) => `${r.attributes['k8s.event.uid']}|${r.attributes['k8s.event.count']}|${r.attributes['k8s.event.last_time']}`);
+      expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+      const stored = new Set(rows.map((r) => `${r.attributes['k8s.event.uid']}|${r.attributes['k8s.event.count']}`));
+      const api = ((await c.objects.list('events.k8s.io/v1', 'Event', ns)).items as any[]).map((e) => `${e.metadata.uid}|${e.series?.count ?? e.deprecatedCount ?? 1}`);
+      for (const k of api) expect(stored).toContain(k);
+      return rows;
+    };
+    const logRoot = join(tmp, 'handover-logs');
+    mkdirSync(logRoot, { recursive: true });
+    const start = async (id: string, node: string) =>
+      startCrowsnest(
+        'agent',
+        [
+          '--kubernetes',
+          '--kubeconfig', c.kubeconfigPath,
+          '--node-name', node,
+          '--pod-name', id,
+          '--pod-namespace', ns,
+          '--tail', join(logRoot, '*.log'),
+          '--data-dir', join(tmp, id),
+          '--otlp-endpoint', platform.otlpHttpUrl,
+          '--relay-http-port', '0',
+          '--relay-grpc-port', '-1',
+        ],
+        await freePort(),
+      );
+    const agents = new Map([
+      ['agent-a', await start('agent-a', 'kwok-node-0')],
+      ['agent-b', await start('agent-b', 'kwok-node-1')],
+    ]);
+    try {
+      const leaderId = await eventually(async () => {
+        const h = await holder();
+        expect(['agent-a', 'agent-b']).toContain(h);
+        return h;
+      }, 60_000, 250);
+      const followerId = leaderId === 'agent-a' ? 'agent-b' : 'agent-a';
+      await deploy('one', 'kwok-node-0');
+      await eventually(async () => {
+        expect((await events()).filter((r) => r.attributes['k8s.event.reason'] === 'Scheduled')).toHaveLength(2);
+        await expectStoredOnce();
+      }, 90_000, 500);
+
+      // The leader dies without a word (OOM kill, node loss): its Lease stays until it expires (15 s).
+      const killedAt = Date.now();
+      await agents.get(leaderId)!.kill();
+      expect(await holder()).toBe(leaderId);
+      await eventually(async () => expect(await holder()).toBe(followerId), 60_000, 250);
+      expect(Date.now() - killedAt).toBeGreaterThanOrEqual(10_000);
+
+      // The new leader collects: the next Deployment's events arrive, the first one's are not stored again.
+      await deploy('two', 'kwok-node-1');
+      await eventually(async () => {
+        expect((await events()).filter((r) => r.attributes['k8s.event.reason'] === 'Scheduled')).toHaveLength(4);
+        await expectStoredOnce();
+      }, 90_000, 500);
+      await c.kubectl(['scale', '-n', ns, 'deployment/one', '--replicas=1']);
+      await eventually(async () => {
+        expect((await events()).some((r) => r.attributes['k8s.event.reason'] === 'SuccessfulDelete')).toBe(true);
+        await expectStoredOnce();
+      }, 90_000, 500);
+      const follower = await (await fetch(`${agents.get(followerId)!.apiUrl}/metrics`)).text();
+      expect(follower).toMatch(/crowsnest_agent_leader\{lease="crowsnest-agent-events"\} 1/);
+    } finally {
+      for (const a of agents.values()) await a.stop();
+    }
+  }, 300_000);
 });
