@@ -4,14 +4,41 @@
 // `npm start` on :8080.
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
+import { build } from 'rolldown';
 import { defineConfig } from 'vite';
 
 const api = 'http://127.0.0.1:8080';
 
+/** The early script's bundle is inlined in every page load: past this, the build fails rather than grow it. */
+const EARLY_MAX_BYTES = 12_000;
+
+/**
+ * Inlines src/shell/early.ts, bundled on its own as a classic script, into index.html's <head>, so it runs as
+ * the HTML is parsed and starts the first page's API requests before the entry has downloaded (see that file).
+ * Bundled with rolldown, the bundler Vite itself runs on.
+ */
+function inlineEarlyScript() {
+  return {
+    name: 'crowsnest-inline-early-script',
+    async transformIndexHtml() {
+      const out = await build({
+        input: fileURLToPath(new URL('src/shell/early.ts', import.meta.url)),
+        write: false,
+        logLevel: 'warn',
+        output: { format: 'iife', minify: true },
+      });
+      const code = out.output[0].code.trim();
+      if (code.length > EARLY_MAX_BYTES) throw new Error(`the early script is ${code.length} bytes (limit ${EARLY_MAX_BYTES}): keep its imports pure and small`);
+      if (code.includes('</script')) throw new Error('the early script contains "</script": it cannot be inlined');
+      return [{ tag: 'script', children: code, injectTo: 'head-prepend' }];
+    },
+  };
+}
+
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
-  plugins: [react()],
+  plugins: [react(), inlineEarlyScript()],
   logLevel: 'warn',
   build: {
     outDir: 'dist',

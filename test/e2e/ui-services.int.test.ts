@@ -98,9 +98,9 @@ describe('the web UI', () => {
   });
 
   it('a first load asks for the table once, before the page has even rendered, and gets the code compressed', async () => {
-    // The registry's prefetch (ui/src/shell/prefetch.ts) starts the page's rows from the entry, before React has
-    // rendered anything; the page must find them in its cache (the same keys, the same resolved window), so each
-    // is asked for exactly once.
+    // index.html's early script (ui/src/shell/early.ts) starts the page's rows while the HTML is still being
+    // parsed, before the entry has run; the entry's prefetch and the page must adopt that request (the same URL,
+    // the same resolved window), so each is asked for exactly once.
     const fresh = await ui().chrome.context.newPage();
     try {
       await fresh.addInitScript({
@@ -109,7 +109,7 @@ describe('the web UI', () => {
           const f = window.fetch;
           window.fetch = function (input, init) {
             const u = new URL(typeof input === 'string' ? input : input.url, location.href);
-            if (u.pathname.startsWith('/api/v1/services')) window.__apiCalls.push({ path: u.pathname, filtered: u.searchParams.has('namespace'), pageRendered: document.querySelector('section.page') !== null });
+            if (u.pathname.startsWith('/api/v1/services')) window.__apiCalls.push({ path: u.pathname, filtered: u.searchParams.has('namespace'), pageRendered: document.querySelector('section.page') !== null, parsing: document.readyState === 'loading' });
             return f.apply(this, arguments);
           };
         })();`,
@@ -123,10 +123,11 @@ describe('the web UI', () => {
       for (const search of ['', '?namespace=shop']) {
         await fresh.goto(`${platform.apiUrl}/services${search}`);
         await fresh.locator('tr[data-row="checkout"] svg.sparkline').waitFor();
-        const calls = await fresh.evaluate<{ path: string; filtered: boolean; pageRendered: boolean }[]>('window.__apiCalls');
+        const calls = await fresh.evaluate<{ path: string; filtered: boolean; pageRendered: boolean; parsing: boolean }[]>('window.__apiCalls');
         const rows = calls.filter((c) => c.path === '/api/v1/services');
-        // The rows, before anything rendered; with a filter on, the filters' choices (every service) after them.
-        expect(rows[0]).toEqual({ path: '/api/v1/services', filtered: search !== '', pageRendered: false });
+        // The rows, while the HTML was parsed (the entry, a module script, runs only after); with a filter on, the
+        // filters' choices (every service) after them.
+        expect(rows[0]).toEqual({ path: '/api/v1/services', filtered: search !== '', pageRendered: false, parsing: true });
         expect(rows.length).toBe(search === '' ? 1 : 2);
         // The sparklines follow the rows (whoever asks first, the page or the prefetch, the other finds it).
         expect(calls.filter((c) => c.path === '/api/v1/services/series').length).toBe(1);

@@ -12,6 +12,7 @@
  */
 import { QueryClient } from '@tanstack/react-query';
 import { ApiError } from './shared/api/client.ts';
+import { earlyNow } from './shared/api/early.ts';
 import { parseRange, resolve } from './shared/time/range.ts';
 import { arrive } from './shell/prefetch.ts';
 import './shell/theme.css';
@@ -28,7 +29,9 @@ const client = new QueryClient({
   },
 });
 
-const now = Date.now();
+// The `now` index.html's early script resolved the range at, when it ran: its requests are then the very ones
+// the first page asks for (shared/api/early.ts).
+const now = earlyNow() ?? Date.now();
 const search = new URLSearchParams(location.search);
 const page = arrive(client, location.pathname, location.search, resolve(parseRange(search.get('from'), search.get('to')).range, now));
 

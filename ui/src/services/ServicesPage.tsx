@@ -3,7 +3,7 @@
  * environment (all in the URL), with sparklines of its traffic and errors.
  */
 import { createColumnHelper } from '@tanstack/react-table';
-import { useMemo } from 'react';
+import { type ReactNode, useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useServiceSeries, useServices } from '../shared/api/hooks.ts';
 import { Sparkline } from '../shared/charts/Sparkline.tsx';
@@ -83,8 +83,24 @@ export default function ServicesPage() {
   const cols = useMemo(() => columns(params), [params]);
   const opts = useMemo(() => choices(unfiltered.data?.services), [unfiltered.data]);
 
+  const table = (placeholder?: ReactNode) => (
+    <DataTable
+      data={rows}
+      columns={cols}
+      label="Services"
+      rowId={(r) => r.serviceName}
+      sorting={[{ id: state.sort.column, desc: state.sort.desc }]}
+      onSortingChange={(s) => {
+        const first = s[0];
+        setState({ sort: first ? { column: first.id as SortColumn, desc: first.desc } : { column: 'requestRate', desc: true } });
+      }}
+      testId="services-table"
+      placeholder={placeholder}
+    />
+  );
   let body;
-  if (services.isPending) body = <Loading what="services" />;
+  // While the rows are on their way the table is already there (headers, a loading row): see DataTable's placeholder.
+  if (services.isPending) body = table(<Loading what="services" />);
   else if (services.isError) body = <ErrorState error={services.error} what="services" retry={() => void services.refetch()} />;
   else if (empty && week.data?.services.length === 0) body = <SendDataHelp />;
   else if (empty && week.isPending) body = <Loading what="services" />;
@@ -106,20 +122,7 @@ export default function ServicesPage() {
       </Empty>
     );
   } else {
-    body = (
-      <DataTable
-        data={rows}
-        columns={cols}
-        label="Services"
-        rowId={(r) => r.serviceName}
-        sorting={[{ id: state.sort.column, desc: state.sort.desc }]}
-        onSortingChange={(s) => {
-          const first = s[0];
-          setState({ sort: first ? { column: first.id as SortColumn, desc: first.desc } : { column: 'requestRate', desc: true } });
-        }}
-        testId="services-table"
-      />
-    );
+    body = table();
   }
 
   return (

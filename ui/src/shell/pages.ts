@@ -85,5 +85,4 @@ export const PAGES: readonly PageDef[] = [
   page({ path: '/explore', nav: { label: 'Explore', key: 'e' }, load: () => import('../explore/ExplorePage.tsx') }),
 ];
 
-/** Where `/` leads. */
-export const HOME = '/services';
+export { HOME } from './match.ts';

@@ -4,7 +4,8 @@
  */
 import { matchRoutes } from 'react-router';
 import { describe, expect, it } from 'vitest';
-import { matchPage, pageAt } from './prefetch.ts';
+import { matchPage } from './match.ts';
+import { pageAt } from './prefetch.ts';
 import { HOME, PAGES } from './pages.ts';
 
 const PATHS = [

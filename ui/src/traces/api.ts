@@ -12,6 +12,7 @@ import type {
   TraceSearchResponse,
 } from '../../../query/contract.ts';
 import { type Params, type ParamValue, apiGet } from '../shared/api/client.ts';
+import { isTraceId, traceRequest } from './queries.ts';
 
 /** GET /api/v1/traces: one page of summaries. */
 export function useTracePage(params: Params<TraceSearchQuery>) {
@@ -44,9 +45,12 @@ export function useTrace(traceId: string, limit: number | undefined) {
 export function traceQuery(traceId: string, limit: number | undefined) {
   return queryOptions({
     queryKey: ['/traces/:id', traceId, limit],
-    queryFn: ({ signal }) => apiGet<CompactTraceResponse>(`/traces/${encodeURIComponent(traceId)}`, { limit, shape: 'compact' }, signal),
+    queryFn: ({ signal }) => {
+      const r = traceRequest(traceId, limit);
+      return apiGet<CompactTraceResponse>(r.path, r.params, signal);
+    },
     staleTime: 60_000,
-    enabled: /^[0-9a-fA-F]{32}$/.test(traceId),
+    enabled: isTraceId(traceId),
   });
 }
 

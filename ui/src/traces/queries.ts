@@ -11,3 +11,13 @@ export const TRACE_STATE = { span: text(), q: text(), collapsed: text(), limit: 
 export function traceLimit(state: { limit: number }): number | undefined {
   return state.limit === 10_000 ? undefined : state.limit;
 }
+
+/** A trace id the API can look up (32 hex digits); the page asks for nothing otherwise. */
+export function isTraceId(traceId: string): boolean {
+  return /^[0-9a-fA-F]{32}$/.test(traceId);
+}
+
+/** GET /api/v1/traces/{traceId} in the compact shape, as the view (and the early script) request it. */
+export function traceRequest(traceId: string, limit: number | undefined): { path: string; params: { limit: number | undefined; shape: 'compact' } } {
+  return { path: `/traces/${encodeURIComponent(traceId)}`, params: { limit, shape: 'compact' } };
+}

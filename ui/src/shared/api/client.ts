@@ -5,6 +5,7 @@
  * as any API client authenticates), a 503 suggests a narrower range, a network failure says the API is down.
  */
 import type { ErrorResponse } from '../../../../query/contract.ts';
+import { takeEarly } from './early.ts';
 
 export const API_BASE = '/api/v1';
 const TOKEN_KEY = 'crowsnest.token';
@@ -51,13 +52,20 @@ export function queryString(params: Record<string, ParamValue>): string {
   return s === '' ? '' : `?${s}`;
 }
 
+/** The URL apiGet requests for `path` and `params` (the early script starts the same). */
+export function apiUrl(path: string, params: Record<string, ParamValue> = {}): string {
+  return `${API_BASE}${path}${queryString(params)}`;
+}
+
 export async function apiGet<T>(path: string, params: Record<string, ParamValue> = {}, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const token = getToken();
   if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
+  const url = apiUrl(path, params);
   let res: Response;
   try {
-    res = await fetch(`${API_BASE}${path}${queryString(params)}`, { headers, ...(signal ? { signal } : {}) });
+    // The first page's requests were started by index.html's early script (./early.ts): adopt them once.
+    res = await (takeEarly(url, token, signal) ?? fetch(url, { headers, ...(signal ? { signal } : {}) }));
   } catch (err) {
     if (signal?.aborted) throw err;
     throw new ApiError(0, 'NETWORK', `the query API at ${location.origin} cannot be reached (${(err as Error).message})`);
