@@ -24,6 +24,11 @@ export interface KafkaMetrics {
   /** Writer consumers that crashed, and those started again after a crash. */
   consumerCrashes: Counter;
   consumerRestarts: Counter;
+  /** Requests the gateway recognised as retries of one Kafka had acknowledged within the window (not produced again). */
+  retriesRecognized: Counter<'topic'>;
+  /** Acknowledged requests the gateway remembers, and those forgotten early because the bound was reached. */
+  recentRequests: Gauge;
+  recentEvicted: Counter;
 }
 
 export function createKafkaMetrics(platform: PlatformMetrics): KafkaMetrics {
@@ -45,6 +50,14 @@ export function createKafkaMetrics(platform: PlatformMetrics): KafkaMetrics {
     replayedRows: new Counter({ name: 'crowsnest_kafka_replayed_rows_total', help: 'Rows of replayed batches.', labelNames: ['topic'], registers }),
     consumerCrashes: new Counter({ name: 'crowsnest_kafka_consumer_crashes_total', help: 'Writer consumers that crashed (the writer is not ready until a fresh consumer fetches).', registers }),
     consumerRestarts: new Counter({ name: 'crowsnest_kafka_consumer_restarts_total', help: 'Writer consumers started again after a crash.', registers }),
+    retriesRecognized: new Counter({
+      name: 'crowsnest_kafka_retries_recognized_total',
+      help: 'Requests recognised (by SHA-256) as retries of one Kafka acknowledged within the retry window, answered without producing them again.',
+      labelNames: ['topic'],
+      registers,
+    }),
+    recentRequests: new Gauge({ name: 'crowsnest_kafka_recent_requests', help: 'Acknowledged requests the gateway remembers to recognise their retries.', registers }),
+    recentEvicted: new Counter({ name: 'crowsnest_kafka_recent_requests_evicted_total', help: 'Remembered requests forgotten before the retry window ended because the bound was reached.', registers }),
     lag: new Gauge({ name: 'crowsnest_kafka_consumer_lag', help: 'Messages not yet committed by the writers, per partition.', labelNames: ['topic', 'partition'], registers }),
   };
 }

@@ -16,12 +16,22 @@
  * `max.message.bytes`, incompressible data), each request is sent again on its own, so the one Kafka refuses
  * fails alone. Kafka may have stored the other partitions' records of the refused call: those are then written
  * twice (at-least-once, as any producer retry after a partial failure).
+ *
+ * Retries. A client that lost the answer (the node agent `kill -9`ed after the gateway acknowledged, an SDK whose
+ * connection reset) sends the same bytes again. As the write-ahead log does (wal/recent.ts, the same code), the
+ * transport remembers the SHA-256 of each request Kafka acknowledged for `retryWindowMs` (at most
+ * `retryMaxEntries`) and answers the same bytes again with success, without producing them; a copy arriving while
+ * the first is still being produced waits for it and shares its outcome. What this covers, exactly: retries that
+ * reach the same gateway process within the window. A retry sent to another replica, or after this process
+ * restarted (the window is memory only), is produced again: Kafka's idempotent producer cannot help there (it
+ * dedupes one producer session's own retries, not a client's), and the writers' insert tokens are per offset.
  */
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { splitRequest } from '#otlp/split.ts';
 import { toProtobuf } from '#otlp/to-protobuf.ts';
 import type { Envelope, PublishResult, Transport } from '../pipeline/transport.ts';
+import { RecentRequests, requestHash } from '../pipeline/wal/recent.ts';
 import type { Topics } from './client.ts';
 import { type KafkaCompression, compressionTypeOf } from './codecs.ts';
 import type { KafkaMetrics } from './metrics.ts';
@@ -35,6 +45,10 @@ export interface KafkaTransportOptions {
   maxBytes: number;
   /** How long one produce may take before the client is told to retry. @default 10000 */
   timeoutMs?: number;
+  /** How long an acknowledged request is recognised when sent again (0: off). @default 120000, as the write-ahead log */
+  retryWindowMs?: number;
+  /** Acknowledged requests remembered at most (~200 bytes each). @default 100000 */
+  retryMaxEntries?: number;
 }
 
 /** Produce calls in flight at once; the requests arriving meanwhile wait and go out together (see the module doc). */
@@ -74,6 +88,9 @@ export class KafkaTransport implements Transport {
   readonly #queue: Queued[] = [];
   #sending = 0;
   #closed = false;
+  /** Acknowledged requests by hash, and those being produced (a retry of one waits for it). */
+  readonly #acked: RecentRequests<true>;
+  readonly #producing = new Map<string, Promise<PublishResult>>();
 
   constructor(
     kafka: Kafka,
@@ -85,6 +102,7 @@ export class KafkaTransport implements Transport {
     if (!installProduceEncoding()) log.warn('kafkajs is not the release produce-encoding.ts matches: its own Produce encoder is used');
     // Murmur2 on the key, as Java clients partition: a trace id maps to the same partition whoever produces it.
     this.#producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 16, createPartitioner: JavaCompatiblePartitioner });
+    this.#acked = new RecentRequests({ windowMs: opts.retryWindowMs ?? 120_000, maxEntries: opts.retryMaxEntries ?? 100_000 });
   }
 
   /** Connects once; a broker that is down at start is retried by the first sends, not fatal. */
@@ -94,6 +112,36 @@ export class KafkaTransport implements Transport {
 
   async publish(env: Envelope): Promise<PublishResult> {
     if (this.#closed) return { ok: false, retryable: true, reason: 'shutting down', retryAfterSeconds: 5 };
+    if ((this.opts.retryWindowMs ?? 120_000) <= 0) return this.#publish(env);
+    const hash = requestHash(`${env.signal}/${env.format}`, env.body);
+    const topic = this.opts.topics.bySignal[env.signal];
+    if (this.#acked.get(hash)) {
+      this.kmetrics.retriesRecognized.inc({ topic });
+      return { ok: true };
+    }
+    const running = this.#producing.get(hash);
+    if (running) {
+      const result = await running;
+      if (result.ok) this.kmetrics.retriesRecognized.inc({ topic });
+      return result;
+    }
+    const publishing = this.#publish(env);
+    this.#producing.set(hash, publishing);
+    try {
+      const result = await publishing;
+      if (result.ok) {
+        const evicted = this.#acked.evicted;
+        this.#acked.set(hash, true);
+        if (this.#acked.evicted > evicted) this.kmetrics.recentEvicted.inc(this.#acked.evicted - evicted);
+        this.kmetrics.recentRequests.set(this.#acked.size);
+      }
+      return result;
+    } finally {
+      this.#producing.delete(hash);
+    }
+  }
+
+  async #publish(env: Envelope): Promise<PublishResult> {
     if (this.#bytes > 0 && this.#bytes + env.bytes > this.opts.maxBytes) {
       return { ok: false, retryable: true, reason: 'Kafka produce queue is full', retryAfterSeconds: 1 };
     }

@@ -38,7 +38,7 @@
  * corruption of acknowledged data: the reader skips to the next valid record (resync) and keeps the skipped bytes
  * in `dead/`, counted, never silently.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -62,6 +62,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Signal } from '#otlp/rows.ts';
 import { HEADER_BYTES, type RecordHeader, crcMatches, decodeHeader, encodeHeader } from './record.ts';
+import { RecentRequests, requestHash } from './recent.ts';
 
 const fdatasyncAsync = promisify(fdatasync);
 
@@ -151,14 +152,15 @@ export class WriteAheadLog {
   #failed: string | undefined;
   #closed = false;
   readonly #listeners = new Set<() => void>();
-  /** Recent requests by hash, oldest first (a Map keeps insertion order): their offset and when they came. */
-  readonly #recent = new Map<string, { offset: number; at: number }>();
+  /** Recent requests by hash (recent.ts, shared with the Kafka transport): their offset. */
+  readonly #recent: RecentRequests<number>;
   /** The reader's cursor and its open segment. */
   #cursor: WalPosition;
   #readFd: { segment: number; fd: number } | undefined;
 
   private constructor(opts: WalOptions, id: string, segments: Segment[], checkpoint: WalPosition, next: number) {
     this.#opts = { segmentBytes: 64 * 1024 * 1024, retryWindowMs: 120_000, ...opts };
+    this.#recent = new RecentRequests({ windowMs: this.#opts.retryWindowMs });
     this.dir = opts.dir;
     this.id = id;
     this.#segments = segments;
@@ -255,11 +257,10 @@ export class WriteAheadLog {
     if (this.#failed) return { ok: false, reason: 'failed', message: this.#failed };
     const now = Date.now();
     const hash = requestHash(signal, payload);
-    this.#forget(now);
-    const seen = this.#recent.get(hash);
-    if (seen) {
+    const seen = this.#recent.get(hash, now);
+    if (seen !== undefined) {
       this.#opts.onRetryRecognized?.();
-      return { ok: true, durable: this.#durableAt(seen.offset), retry: true };
+      return { ok: true, durable: this.#durableAt(seen), retry: true };
     }
     const size = HEADER_BYTES + payload.byteLength;
     // A single record larger than the bound is still taken when nothing is pending, or it could never be.
@@ -289,7 +290,7 @@ export class WriteAheadLog {
     this.#written = { offset: this.#next, segment: segment.base, pos: segment.size };
     this.#pendingBytes += size;
     this.#oldestPendingAt ??= now;
-    this.#recent.set(hash, { offset, at: now });
+    this.#recent.set(hash, offset, now);
     const durable = this.#durableAt(offset);
     if (!this.#syncing) {
       this.#syncing = true;
@@ -451,15 +452,6 @@ export class WriteAheadLog {
     });
   }
 
-  /** Drops what is older than the retry window (the oldest come first). */
-  #forget(now: number): void {
-    const since = now - this.#opts.retryWindowMs;
-    for (const [hash, r] of this.#recent) {
-      if (r.at >= since) break;
-      this.#recent.delete(hash);
-    }
-  }
-
   /** Remembers the requests of the retry window from the segments on disk (at open). */
   #rememberFromDisk(): void {
     const since = Date.now() - this.#opts.retryWindowMs;
@@ -469,7 +461,7 @@ export class WriteAheadLog {
         for (let pos = 0; pos < segment.size; ) {
           const r = readRecord(fd, pos, segment.size);
           if (!r) break; // corrupt: the reader deals with it; nothing further here is remembered
-          if (r.header.appendedAt >= since) this.#recent.set(requestHash(r.header.signal, r.payload), { offset: r.header.offset, at: r.header.appendedAt });
+          if (r.header.appendedAt >= since) this.#recent.set(requestHash(r.header.signal, r.payload), r.header.offset, r.header.appendedAt);
           pos += HEADER_BYTES + r.header.payloadBytes;
         }
       } finally {
@@ -568,11 +560,6 @@ function alive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** What recognizes a retried request: its signal and bytes. */
-function requestHash(signal: Signal, payload: Uint8Array): string {
-  return createHash('sha256').update(signal).update(payload).digest('base64');
 }
 
 /** Writes `name` in `dir` atomically and durably: aside, fsynced, renamed over, directory fsynced. */
