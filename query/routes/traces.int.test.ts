@@ -5,7 +5,8 @@ import { createMetrics } from '#core/metrics.ts';
 import type { SpanRow } from '#otlp/rows.ts';
 import { buildQueryApp } from '../app.ts';
 import type { CompactTraceResponse, ErrorResponse, Span, TraceResponse, TraceScatterResponse, TraceSearchResponse, TraceSummary } from '../contract.ts';
-import { GZIP_MIN_BYTES, acceptsGzip } from './traces.ts';
+import { acceptsGzip } from '../accept-encoding.ts';
+import { GZIP_MIN_BYTES } from './traces.ts';
 import { type Harness, nsAt, startHarness } from '../testing/harness.ts';
 
 const T0 = 1_700_000_000_000; // 2023-11-14T22:13:20Z

@@ -26,6 +26,7 @@ import type {
 } from '../contract.ts';
 import { parseAttrFilters, parseTraceId } from '../params/filters.ts';
 import { parseDurationNs, resolveRange } from '../params/time.ts';
+import { acceptsGzip } from '../accept-encoding.ts';
 import { runQuery, trimToLimit } from '../run.ts';
 import { traceScatterSchema, traceSchema, traceSearchSchema } from '../schemas/traces.ts';
 import {
@@ -215,18 +216,6 @@ const gzip = promisify(gzipCallback);
 
 /** Bodies from this size are gzipped for a client that accepts it; below it the header costs more than it saves. */
 export const GZIP_MIN_BYTES = 32 * 1024;
-
-/** Whether an Accept-Encoding header allows gzip (`gzip` or `*`, with a non-zero q). */
-export function acceptsGzip(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  for (const part of header.split(',')) {
-    const [name = '', ...params] = part.trim().toLowerCase().split(';');
-    if (name.trim() !== 'gzip' && name.trim() !== '*') continue;
-    const q = params.map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
-    return q === undefined || Number(q) > 0;
-  }
-  return false;
-}
 
 /**
  * A trace answer as JSON, gzipped (level 1) when the client accepts it and the body is large. A trace is the

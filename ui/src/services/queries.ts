@@ -6,7 +6,7 @@
  * the cache and send every request twice.
  */
 import type { OperationsQuery, ServiceSeriesQuery, ServicesQuery, TraceSearchQuery } from '../../../query/contract.ts';
-import type { Params } from '../shared/api/client.ts';
+import type { Params } from '../shared/api/url.ts';
 import { type Resolved, apiRange } from '../shared/time/range.ts';
 import { type StateOf, sort, text } from '../shared/url/state.ts';
 import { SORT_COLUMNS } from './rows.ts';

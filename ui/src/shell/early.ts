@@ -4,13 +4,23 @@
  * (./early-requests.ts) at `now`; the entry resolves its range at the same `now` and the API client adopts
  * those responses (ui/src/shared/api/early.ts says how). It must stay small (it is in every page load) and must
  * never break the page: on any failure the entry asks for the data itself, as before.
+ *
+ * `now` is the server's when it wrote it into the page (<meta name="crowsnest-now">, query/early.ts): the
+ * server started these very URLs as it served the page and answers them from those runs. Unless the page says
+ * a time far from this browser's clock (a cached or replayed page): then this clock's, and the server's early
+ * answers go unused.
  */
 import { getToken } from '../shared/api/client.ts';
 import { startEarly } from '../shared/api/early.ts';
 import { earlyUrls } from './early-requests.ts';
 
+/** How far the page's `now` may be from this clock and still be taken. */
+const SERVED_NOW_SKEW_MS = 60_000;
+
 try {
-  const now = Date.now();
+  const clock = Date.now();
+  const served = Number(document.querySelector('meta[name="crowsnest-now"]')?.getAttribute('content') ?? Number.NaN);
+  const now = Number.isFinite(served) && Math.abs(served - clock) <= SERVED_NOW_SKEW_MS ? served : clock;
   startEarly(now, getToken(), earlyUrls(location.pathname, location.search, now));
 } catch {
   // The entry starts the requests itself.

@@ -6,13 +6,11 @@
  */
 import type { ErrorResponse } from '../../../../query/contract.ts';
 import { takeEarly } from './early.ts';
+import { type ParamValue, apiUrl } from './url.ts';
 
-export const API_BASE = '/api/v1';
+export { API_BASE, type ParamValue, type Params, apiUrl, queryString } from './url.ts';
+
 const TOKEN_KEY = 'crowsnest.token';
-
-export type ParamValue = string | number | readonly string[] | undefined;
-/** A route's query as the UI sends it: every parameter optional, undefined ones left out. */
-export type Params<Q> = { [K in keyof Q]?: Q[K] | undefined };
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -38,23 +36,6 @@ export function getToken(): string | undefined {
 export function setToken(token: string | undefined): void {
   if (token === undefined || token === '') localStorage.removeItem(TOKEN_KEY);
   else localStorage.setItem(TOKEN_KEY, token);
-}
-
-/** `?a=1&b=x&b=y`, parameters in the given order, undefined and empty strings left out. */
-export function queryString(params: Record<string, ParamValue>): string {
-  const sp = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v === undefined || v === '') continue;
-    if (Array.isArray(v)) for (const item of v as readonly string[]) sp.append(k, item);
-    else sp.set(k, String(v));
-  }
-  const s = sp.toString();
-  return s === '' ? '' : `?${s}`;
-}
-
-/** The URL apiGet requests for `path` and `params` (the early script starts the same). */
-export function apiUrl(path: string, params: Record<string, ParamValue> = {}): string {
-  return `${API_BASE}${path}${queryString(params)}`;
 }
 
 export async function apiGet<T>(path: string, params: Record<string, ParamValue> = {}, signal?: AbortSignal): Promise<T> {
