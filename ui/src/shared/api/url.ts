@@ -1,0 +1,28 @@
+/**
+ * The query API's URLs as the UI requests them. Pure and free of the DOM: besides the UI, the query server runs
+ * it (through ui/src/shell/early-requests.ts, query/early.ts) to start a page's first requests under the very URLs
+ * the page will ask for.
+ */
+
+export const API_BASE = '/api/v1';
+
+export type ParamValue = string | number | readonly string[] | undefined;
+/** A route's query as the UI sends it: every parameter optional, undefined ones left out. */
+export type Params<Q> = { [K in keyof Q]?: Q[K] | undefined };
+
+/** `?a=1&b=x&b=y`, parameters in the given order, undefined and empty strings left out. */
+export function queryString(params: Record<string, ParamValue>): string {
+  const sp = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === '') continue;
+    if (Array.isArray(v)) for (const item of v as readonly string[]) sp.append(k, item);
+    else sp.set(k, String(v));
+  }
+  const s = sp.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+/** The URL apiGet requests for `path` and `params`. */
+export function apiUrl(path: string, params: Record<string, ParamValue> = {}): string {
+  return `${API_BASE}${path}${queryString(params)}`;
+}
