@@ -112,6 +112,7 @@ export const agentRole = defineRole({
           rotateWaitMs: config.logsRotateWaitMs,
           maxOpenRotated: config.logsMaxOpenRotated,
           readChunkBytes: 256 * 1024,
+          gzip: config.forwardGzip,
           maxPending: 50_000,
         },
       );

@@ -18,6 +18,11 @@ export interface Batch {
   body: Uint8Array;
   /** Log records, data points or spans in it: for counters and for batching decisions. */
   items: number;
+  /**
+   * `gzip`: `body` is already gzip-compressed and is sent as it is (the log source compresses a batch once it is
+   * complete, so what waits for the gateway is the compressed bytes). Unset: the sink compresses if configured to.
+   */
+  encoding?: 'gzip';
 }
 
 /**

@@ -9,7 +9,8 @@
  *   and then refused. Any other 4xx is permanent: the batch is settled `ok: false` with the gateway's message.
  * - A 200 with an OTLP partial success reports how many items the gateway rejected (`rejected`).
  * - Bounded: at most `maxInFlight` requests at once; a caller past it waits for a slot (its batch is its own
- *   memory; the log source bounds how many batches exist). Bodies are compressed one request at a time per slot.
+ *   memory; the log source bounds how many batches exist). Bodies are compressed one request at a time per slot;
+ *   a batch that comes compressed (`encoding: 'gzip'`: the log source's) is sent as it is.
  * - `healthy` turns false on a failed attempt and back to true on the next success; the log source stops reading
  *   files meanwhile, so the files stay the buffer.
  */
@@ -218,13 +219,19 @@ export class HttpSink implements Sink {
     if (this.#closed) throw new Error('the forwarder is closed');
     await this.#slot(signal);
     try {
-      const body = this.#opts.gzip ? await gzipAsync(batch.body, { level: zlibConstants.Z_BEST_SPEED }) : Buffer.from(batch.body);
+      const gzipped = batch.encoding === 'gzip' || this.#opts.gzip;
+      const body =
+        batch.encoding === 'gzip'
+          ? Buffer.from(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength)
+          : this.#opts.gzip
+            ? await gzipAsync(batch.body, { level: zlibConstants.Z_BEST_SPEED })
+            : Buffer.from(batch.body);
       const url = new URL(`v1/${batch.signal}`, this.#base);
       const step = async (ctx: { attempt: number; signal: AbortSignal }): Promise<StepResult<Settled>> => {
         const t0 = performance.now();
         let a: Answer;
         try {
-          a = await this.#post(url, body, ctx.signal);
+          a = await this.#post(url, body, gzipped, ctx.signal);
         } catch (error) {
           this.#metrics.requests.inc({ signal: batch.signal, outcome: 'error' });
           this.#setHealthy(false);
@@ -267,10 +274,10 @@ export class HttpSink implements Sink {
     }
   }
 
-  #post(url: URL, body: Buffer, signal: AbortSignal): Promise<Answer> {
+  #post(url: URL, body: Buffer, gzipped: boolean, signal: AbortSignal): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = { 'content-type': 'application/x-protobuf', 'content-length': body.length };
-      if (this.#opts.gzip) headers['content-encoding'] = 'gzip';
+      if (gzipped) headers['content-encoding'] = 'gzip';
       if (this.#opts.authToken !== undefined) headers['authorization'] = `Bearer ${this.#opts.authToken}`;
       const req = this.#request(url, { method: 'POST', agent: this.#agent, headers, signal, timeout: this.#opts.timeoutMs }, (res) => {
         const chunks: Buffer[] = [];

@@ -20,15 +20,21 @@
  *
  * Backpressure: reading stops while the sink is unhealthy (the files are the buffer), while a full batch waits,
  * and while the source's memory budget is spent.
+ *
+ * Memory: a record is encoded into its batch (encode.ts `LogRecordsWriter`) as soon as it is closed; the batch
+ * keeps only what its acknowledgement needs (where it starts and ends, per stream where its records end, the bytes
+ * it holds). The objects a line makes (its text, entry, record) die within the read that made them, in V8's young
+ * generation, instead of living through the batch's linger and filling the old generation.
  */
 import { closeSync, fstatSync, openSync, readSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { constants as zlibConstants, gzipSync } from 'node:zlib';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '#core/log.ts';
 import type { Batch, Settled, Sink } from '../core/contracts.ts';
 import { type ChainState, type FileState, type InflightState, type Pos, cmpPos } from './checkpoint.ts';
 import { isRotatedName } from './discover.ts';
-import { type Attr, encodeLogs, type OutRecord } from './encode.ts';
+import { type Attr, LogRecordsWriter } from './encode.ts';
 import { Assembler, type Line, type MultilineRule, type Rec } from './join.ts';
 import type { LogMetrics, LossReason } from './metrics.ts';
 import { parseLine, type Stream } from './parse.ts';
@@ -38,6 +44,8 @@ export const FP_BYTES = 256;
 /** How long a batch that is not full waits for more records before it is sent (the added latency, at most). */
 export const LINGER_MS = 200;
 export const SCOPE_NAME = 'crowsnest/agent/logs';
+/** Complete (compressed) batches that may wait per container behind the one in flight. */
+const MAX_QUEUED = 4;
 
 export interface ChainOptions {
   maxLineBytes: number;
@@ -52,6 +60,8 @@ export interface ChainOptions {
   readChunkBytes: number;
   /** Pending records behind an open one before that one is closed. */
   maxPending: number;
+  /** Compress each batch (gzip level 1) once it is complete, so only the compressed bytes wait for the gateway. */
+  gzip: boolean;
 }
 
 export interface ChainDeps {
@@ -89,22 +99,58 @@ interface TailFile extends FileState {
   gone: boolean;
 }
 
-interface SendingBatch {
-  records: Rec[];
-  state: InflightState;
+/** A batch being built, sealed, or in flight: its records as encoded bytes, and what its acknowledgement needs. */
+class PendingBatch {
+  readonly records: LogRecordsWriter;
+  constructor(sizeHint = 0) {
+    this.records = new LogRecordsWriter(sizeHint);
+  }
+  /** Records in it (also `records.count`, kept apart so a finished batch still knows). */
+  count = 0;
+  /** Text bytes of its records, held against the source's budget until the acknowledgement. */
+  held = 0;
+  /** For the batch limits: text bytes plus a per-record overhead. */
+  sizeBytes = 0;
+  /** When its first record arrived (ms), for the linger. */
+  since = 0;
+  first: Pos | undefined;
+  /** Start of its last record: where a rebuilt batch ends (`InflightState.cutAt`). */
+  last: Pos | undefined;
+  /** Per stream, where its last record ends (the acknowledgement's `skip`). */
+  readonly ends: Partial<Record<Stream, Pos>> = {};
+  /** The observed time of its records without a time of their own (ns; 0n until one arrives). */
+  observedNs = 0n;
+  /** Set when it is complete (sealed or dispatched); a retry sends the same state and bytes. */
+  state: InflightState | undefined;
+  /** The request, once complete: gzip-compressed (its own buffer) or a view of `records`' buffer. */
+  body: Buffer | undefined;
+  /** Bytes of its encoded records, once complete. */
+  encoded = 0;
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('base64');
 
-function readAt(fd: number, len: number, pos: number): Buffer {
-  const buf = Buffer.allocUnsafe(len);
+function readAt(fd: number, len: number, pos: number, into?: Buffer): Buffer {
+  const buf = into !== undefined && into.length >= len ? into : Buffer.allocUnsafe(len);
   let got = 0;
   while (got < len) {
     const n = readSync(fd, buf, got, len - got, pos + got);
     if (n === 0) break;
     got += n;
   }
-  return got === len ? buf : buf.subarray(0, got);
+  return got === len && buf.length === len ? buf : buf.subarray(0, got);
+}
+
+/**
+ * The buffer every chain reads its chunks into. Reads and their parsing are synchronous, and nothing keeps a view of
+ * a chunk past its parsing (lines become strings, an unfinished line is copied), so one buffer serves all chains;
+ * a fresh 256 KiB buffer per read was 16 MB/s of allocation at 80,000 lines/s, which the allocator kept in the
+ * process's resident set.
+ */
+let readBuffer = Buffer.alloc(0);
+function sharedReadBuffer(len: number): Buffer {
+  if (readBuffer.length < len) readBuffer = Buffer.allocUnsafeSlow(len);
+  return readBuffer;
 }
 
 export function fingerprint(fd: number, size: number): { fp: string; fpLen: number } {
@@ -115,7 +161,7 @@ export function fingerprint(fd: number, size: number): { fp: string; fpLen: numb
 /** Lines (newlines) in `[from, to)` of a file: what giving it up loses. */
 function countLines(fd: number, from: number, to: number): number {
   let n = 0;
-  const buf = Buffer.allocUnsafe(256 * 1024);
+  const buf = sharedReadBuffer(256 * 1024);
   for (let pos = from; pos < to; ) {
     const got = readSync(fd, buf, 0, Math.min(buf.length, to - pos), pos);
     if (got === 0) break;
@@ -147,10 +193,13 @@ export class Chain {
   #carryStart = 0;
   /** The carried line is over the limit: its rest is dropped up to its newline. */
   #overlong = false;
-  #building: Rec[] = [];
-  #buildingBytes = 0;
-  #buildingSince = 0;
-  #sealed: Rec[] | undefined;
+  #building = new PendingBatch();
+  /** Encoded bytes of the last batch sent: the next one's buffer is taken that large. */
+  #lastBatchBytes = 0;
+  /** Complete batches waiting for the one in flight, oldest first (compressed: a few tens of KB each). */
+  #queue: PendingBatch[] = [];
+  /** A batch whose send failed unexpectedly (a sink bug), sent again before anything else. */
+  #retry: PendingBatch | undefined;
   #sending: Promise<void> | undefined;
   #held = 0;
   #readCount = 0;
@@ -388,7 +437,7 @@ export class Chain {
   }
 
   #buildingFull(): boolean {
-    return this.#building.length >= this.#deps.opts.batchMaxRecords || this.#buildingBytes >= this.#deps.opts.batchMaxBytes;
+    return this.#building.count >= this.#deps.opts.batchMaxRecords || this.#building.sizeBytes >= this.#deps.opts.batchMaxBytes;
   }
 
   /** Reads one chunk; true when it made progress. */
@@ -405,9 +454,15 @@ export class Chain {
     f.size = st.size;
     const limit = f.stopAt ?? st.size;
     if (f.readOff < limit) {
-      const chunk = readAt(f.fd, Math.min(this.#deps.opts.readChunkBytes, limit - f.readOff), f.readOff);
-      if (chunk.length === 0) return false;
-      this.#consume(f, chunk, now);
+      // The unfinished line of the last read goes first in the buffer and the chunk is read behind it: one line of
+      // text copied, instead of the whole chunk concatenated to it (a new 256 KiB buffer at nearly every read).
+      const len = Math.min(this.#deps.opts.readChunkBytes, limit - f.readOff);
+      const carry = this.#carry?.length ?? 0;
+      const buf = sharedReadBuffer(carry + this.#deps.opts.readChunkBytes);
+      if (carry > 0) this.#carry!.copy(buf, 0);
+      const got = readAt(f.fd, len, f.readOff, buf.subarray(carry)).length;
+      if (got === 0) return false;
+      this.#consume(f, buf.subarray(0, carry + got), got, now);
       if (this.#readCount > 0) {
         this.#deps.metrics.readLines.inc(this.#deps.labels, this.#readCount);
         this.#readCount = 0;
@@ -504,18 +559,11 @@ export class Chain {
     return undefined;
   }
 
-  #consume(f: TailFile, chunk: Buffer, now: number): void {
+  /** `data`: the carried unfinished line (if any) followed by `chunkLen` bytes just read at `f.readOff`. */
+  #consume(f: TailFile, data: Buffer, chunkLen: number, now: number): void {
     const max = this.#deps.opts.maxLineBytes;
-    let data: Buffer;
-    let base: number;
-    if (this.#carry !== undefined) {
-      data = this.#carry.length === 0 ? chunk : Buffer.concat([this.#carry, chunk]);
-      base = this.#carryStart;
-    } else {
-      data = chunk;
-      base = f.readOff;
-    }
-    const dataEnd = f.readOff + chunk.length; // file offset of data's end
+    const base = this.#carry !== undefined ? this.#carryStart : f.readOff;
+    const dataEnd = f.readOff + chunkLen; // file offset of data's end
     f.readOff = dataEnd;
     // While a line is overlong, `data` holds its kept head (max bytes) then new bytes; the head's file offsets
     // are not contiguous with the rest, so track the line start separately.
@@ -540,7 +588,7 @@ export class Chain {
       return;
     }
     if (this.#overlong) {
-      this.#carry = data.subarray(0, Math.min(max, data.length));
+      this.#carry = Buffer.from(data.subarray(0, Math.min(max, data.length))); // a copy: `data` may be the shared read buffer
       return;
     }
     const rest = data.subarray(pos);
@@ -571,110 +619,149 @@ export class Chain {
     this.#deps.hold(delta);
   }
 
-  /** Finished records, in order, into batches. */
+  /** The batch being built is the one in flight before the restart, rebuilt (it is neither complete nor sent yet). */
+  #rebuilding(): InflightState | undefined {
+    return this.#inflight === undefined && this.#queue.length === 0 && this.#retry === undefined ? this.#replay : undefined;
+  }
+
+  /**
+   * Finished records, in order, into batches. A full batch joins the queue of complete ones; only when that queue
+   * is full do records wait in the assembler (and reading pauses): records are bytes as soon as possible.
+   */
   #drain(): void {
     for (;;) {
-      const replay = this.#sealed === undefined ? this.#replay : undefined;
+      const replay = this.#rebuilding();
       if (replay === undefined && this.#buildingFull()) {
-        // A full batch waits for the one in flight; records stay in the assembler meanwhile (reading pauses).
-        if (this.#sealed !== undefined) return;
+        if (this.#queueFull()) return;
         this.#seal();
       }
       const rec = this.#asm.take();
       if (rec === undefined) return;
       if (rec.truncated) this.#lose('truncated', 1, 0);
-      this.#addToBuilding(rec);
+      this.#addToBuilding(rec, replay);
       // Rebuilding the batch from before a restart: it ends exactly where it ended then, whatever the limits.
-      if (replay !== undefined && cmpPos(rec.start, replay.cutAt) >= 0) this.#seal();
+      if (replay !== undefined && cmpPos(rec.start, replay.cutAt) >= 0) {
+        this.#building.state = replay;
+        this.#seal();
+      }
     }
   }
 
-  #addToBuilding(rec: Rec): void {
-    if (this.#building.length === 0) this.#buildingSince = Date.now();
-    this.#building.push(rec);
-    this.#buildingBytes += rec.bytes + 64;
+  #queueFull(): boolean {
+    return this.#queue.length >= (this.#deps.opts.gzip ? MAX_QUEUED : 1);
+  }
+
+  #addToBuilding(rec: Rec, replay: InflightState | undefined): void {
+    const b = this.#building;
+    if (b.count === 0) {
+      b.since = Date.now();
+      b.first = rec.start;
+      // A rebuilt batch gives its records the observed time they were sent with.
+      if (replay !== undefined) b.observedNs = BigInt(replay.observedNs);
+    }
+    if (rec.timeNs === 0n && b.observedNs === 0n) b.observedNs = BigInt(Date.now()) * 1_000_000n;
+    b.records.add(toOutRecord(rec, b.observedNs));
+    b.count++;
+    b.held += rec.bytes;
+    b.sizeBytes += rec.bytes + 64;
+    b.last = rec.start;
+    const end = b.ends[rec.stream];
+    if (end === undefined || cmpPos(rec.end, end) > 0) b.ends[rec.stream] = rec.end;
   }
 
   #seal(): void {
-    this.#sealed = this.#building;
-    this.#building = [];
-    this.#buildingBytes = 0;
+    const b = this.#building;
+    this.#complete(b);
+    this.#queue.push(b);
+    this.#building = new PendingBatch(b.encoded);
+  }
+
+  /**
+   * A batch is complete: its state is fixed (a rebuilt batch has the one it was sent with) and its request made;
+   * compressed, the uncompressed bytes go back to the pool at once (a waiting batch holds ~7x fewer bytes).
+   */
+  #complete(b: PendingBatch): void {
+    b.state ??= { cutAt: b.last!, observedNs: String(b.observedNs), resource: this.#deps.resource() };
+    if (b.body !== undefined) return;
+    b.encoded = b.records.bytes;
+    const resource: Attr[] = b.state.resource.map(([key, value]) => ({ key, value }));
+    const raw = b.records.finish(resource, SCOPE_NAME);
+    if (this.#deps.opts.gzip) {
+      b.body = gzipSync(raw, { level: zlibConstants.Z_BEST_SPEED });
+      b.records.release();
+    } else b.body = raw;
   }
 
   #mayRead(): boolean {
     if (this.#closed || !this.#deps.mayRead()) return false;
-    // One sealed batch waiting and the next one full: wait for the send.
-    return !(this.#sealed !== undefined && this.#buildingFull()) && this.#asm.pendingCount < this.#deps.opts.batchMaxRecords;
+    // The queue of complete batches full and the next one full too: wait for the sends.
+    return !(this.#queueFull() && this.#buildingFull()) && this.#asm.pendingCount < this.#deps.opts.batchMaxRecords;
   }
 
   /** Starts sending the next batch if none is in flight; true when it did. */
   #dispatch(now: number): boolean {
     if (this.#sending !== undefined) return false;
-    let records = this.#sealed;
-    if (records === undefined) {
-      if (this.#building.length === 0) return false;
+    let batch = this.#retry ?? this.#queue[0];
+    if (batch === undefined) {
+      if (this.#building.count === 0) return false;
       if (this.#replay !== undefined) return false; // a replayed batch is sent only whole
       // A batch lingers up to LINGER_MS for more records, also when the reader is caught up: sending at every end of
       // file made a request per read (110 requests/s of ~90 records for 8 containers at 10,000 lines/s) and the
       // per-request work (checkpoint write, gzip call, HTTP) cost more than the lines. A chain that ended sends at once.
-      if (!this.ended && now - this.#buildingSince < LINGER_MS && !this.#buildingFull()) return false;
-      records = this.#building;
-      this.#building = [];
-      this.#buildingBytes = 0;
-    } else this.#sealed = undefined;
-    const replay = this.#replay;
-    const state: InflightState = replay ?? {
-      cutAt: records.at(-1)!.start,
-      observedNs: records.some((r) => r.timeNs === 0n) ? String(BigInt(Date.now()) * 1_000_000n) : '0',
-      resource: this.#deps.resource(),
-    };
-    this.#inflight = state;
-    this.#sending = this.#send({ records, state }).finally(() => {
+      if (!this.ended && now - this.#building.since < LINGER_MS && !this.#buildingFull()) return false;
+      batch = this.#building;
+      this.#building = new PendingBatch(this.#lastBatchBytes);
+    } else if (batch === this.#retry) this.#retry = undefined;
+    else this.#queue.shift();
+    this.#complete(batch);
+    this.#inflight = batch.state;
+    this.#lastBatchBytes = batch.encoded;
+    this.#sending = this.#send(batch).finally(() => {
       this.#sending = undefined;
       this.#wake?.();
     });
     return true;
   }
 
-  async #send(b: SendingBatch): Promise<void> {
+  async #send(b: PendingBatch): Promise<void> {
     await this.#deps.commit(); // the batch is in the checkpoint before the gateway sees it
-    const observed = BigInt(b.state.observedNs);
-    const out: OutRecord[] = b.records.map((r) => toOutRecord(r, observed));
-    const resource: Attr[] = b.state.resource.map(([key, value]) => ({ key, value }));
-    const body = encodeLogs({ resource, scopeName: SCOPE_NAME, records: out });
-    const batch: Batch = { signal: 'logs', body, items: out.length };
+    const batch: Batch = { signal: 'logs', body: b.body!, items: b.count, ...(this.#deps.opts.gzip ? { encoding: 'gzip' as const } : {}) };
     let settled: Settled;
     try {
       settled = await this.#deps.sink.send(batch, this.#abort.signal);
     } catch (e) {
       if (this.#closed) return;
-      // The sink gives up only when aborted; anything else is a bug in it: retry the batch later.
+      // The sink gives up only when aborted; anything else is a bug in it: send the same batch again next.
       this.#deps.log.error({ err: e, chain: this.key }, 'log batch send failed; will retry');
-      this.#sealed = b.records;
+      this.#retry = b;
       return;
     }
     if (settled.ok) {
       this.#deps.metrics.batches.inc({ outcome: 'ok' });
-      this.#deps.metrics.sentRecords.inc(this.#deps.labels, out.length);
+      this.#deps.metrics.sentRecords.inc(this.#deps.labels, b.count);
       const rejected = settled.rejected ?? 0;
       if (rejected > 0) this.#lose('refused', rejected, 0);
     } else {
       this.#deps.metrics.batches.inc({ outcome: 'refused' });
-      this.#deps.log.error({ chain: this.key, status: settled.status, reason: settled.reason, records: out.length }, 'gateway refused a log batch for good');
-      this.#lose('refused', out.length, 0);
+      this.#deps.log.error({ chain: this.key, status: settled.status, reason: settled.reason, records: b.count }, 'gateway refused a log batch for good');
+      this.#lose('refused', b.count, 0);
     }
-    this.#ack(b.records);
+    this.#ack(b);
   }
 
-  #ack(records: Rec[]): void {
-    for (const r of records) {
-      const s = this.#skip[r.stream];
-      if (s === undefined || cmpPos(r.end, s) > 0) this.#skip[r.stream] = r.end;
-      this.#hold(-r.bytes);
+  #ack(b: PendingBatch): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const end = b.ends[stream];
+      const s = this.#skip[stream];
+      if (end !== undefined && (s === undefined || cmpPos(end, s) > 0)) this.#skip[stream] = end;
     }
+    this.#hold(-b.held);
+    b.body = undefined;
+    b.records.release(); // the request's bytes go back to the pool
     this.#replay = undefined;
     this.#inflight = undefined;
-    this.#frontier = this.#sealed?.[0]?.start ?? this.#building[0]?.start ?? this.#asm.firstStart() ?? this.#readPosition();
+    const building = this.#building.count > 0 ? this.#building.first : undefined;
+    this.#frontier = this.#retry?.first ?? this.#queue[0]?.first ?? building ?? this.#asm.firstStart() ?? this.#readPosition();
     const fr = this.#frontier;
     this.#breaks = this.#breaks.filter((b) => cmpPos(b.at, fr) > 0);
     for (const s of ['stdout', 'stderr'] as const) {
@@ -700,7 +787,15 @@ export class Chain {
 
   /** Nothing left to read or send and the container is gone: the chain can be forgotten. */
   finished(): boolean {
-    return this.ended && this.#sending === undefined && this.#sealed === undefined && this.#building.length === 0 && this.#asm.pendingCount === 0 && this.#current() === undefined;
+    return (
+      this.ended &&
+      this.#sending === undefined &&
+      this.#retry === undefined &&
+      this.#queue.length === 0 &&
+      this.#building.count === 0 &&
+      this.#asm.pendingCount === 0 &&
+      this.#current() === undefined
+    );
   }
 
   /** The chain's loop: read, batch, send; sleeps when there is nothing to do. */
@@ -717,7 +812,7 @@ export class Chain {
       }
       const f = this.#current();
       const atEnd = !progressed && (f === undefined || f.readOff >= f.size);
-      if (this.#replay !== undefined && atEnd && this.#sealed === undefined && this.#building.length > 0 && (f === undefined || f.fd !== undefined)) {
+      if (this.#rebuilding() !== undefined && atEnd && this.#building.count > 0 && (f === undefined || f.fd !== undefined)) {
         // Everything there is was read and the batch from before the restart did not come back whole (a file
         // went away meanwhile): send what there is; the gateway may store part of it a second time.
         this.#deps.log.warn({ chain: this.key }, 'the batch in flight before the restart could not be rebuilt exactly');
@@ -747,6 +842,7 @@ export class Chain {
     this.#abort.abort(new Error('agent closing'));
     this.#wake?.();
     await this.#sending;
+    for (const b of [this.#building, ...this.#queue, this.#retry]) b?.records.release();
     this.#deps.hold(-this.#held);
     this.#held = 0;
     for (const f of this.#files) {

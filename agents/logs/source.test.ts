@@ -10,6 +10,7 @@
 import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeProtobuf } from '#otlp/decode.ts';
@@ -22,12 +23,13 @@ class RecordingSink implements Sink {
   healthy = true;
   hang = false;
   readonly bodies: Buffer[] = [];
+  /** Requests as they came (compressed when the source compressed them), for byte comparisons. */
+  readonly wire: Buffer[] = [];
   send(batch: Batch, signal?: AbortSignal): Promise<Settled> {
-    if (this.hang) {
-      this.bodies.push(Buffer.from(batch.body));
-      return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error)));
-    }
-    this.bodies.push(Buffer.from(batch.body));
+    // Copies: the source may reuse an uncompressed body's buffer once the send settled.
+    this.wire.push(Buffer.from(batch.body));
+    this.bodies.push(batch.encoding === 'gzip' ? gunzipSync(batch.body) : Buffer.from(batch.body));
+    if (this.hang) return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error)));
     return Promise.resolve({ ok: true });
   }
   records(from = 0): { body: string; stream: string; pod: string }[] {
@@ -79,6 +81,7 @@ async function start(sink: Sink, over: Partial<LogSourceOptions> = {}): Promise<
       maxOpenRotated: 5,
       readChunkBytes: 4096,
       maxPending: 1000,
+      gzip: true,
       ...over,
     },
   );
@@ -163,6 +166,8 @@ describe('log source checkpoints', { timeout: 30_000 }, () => {
     const second = await start(again, { batchMaxRecords: 10 });
     await eventually(() => expect(bodies(again)).toEqual(range(30, 60)), 10_000, 20);
     expect(Buffer.compare(again.bodies[0]!, inflight)).toBe(0);
+    // Compressed the same way: the same request on the wire (what the gateway's retry recognition hashes).
+    expect(Buffer.compare(again.wire[0]!, sink.wire[sent]!)).toBe(0);
     expect(await lost(second.registry)).toEqual([]);
   });
 
