@@ -42,7 +42,10 @@ export async function startTestPlatform(flags: string[] = []): Promise<TestPlatf
       const url = `http://127.0.0.1:${platform.ports.http}/api/v1/pipeline`;
       await eventually(
         async () => {
-          const { body } = await getJson<{ transport: string; pendingRecords?: number }>(url);
+          // With --auth-token on, the status needs the token like any API call (a 401 would read as "nothing pending").
+          const token = config.authToken?.[0];
+          const { status, body } = await getJson<{ transport: string; pendingRecords?: number }>(url, token === undefined ? {} : { authorization: `Bearer ${token}` });
+          if (status !== 200) throw new Error(`/api/v1/pipeline answered ${status}`);
           if (body.transport === 'wal' && body.pendingRecords !== 0) throw new Error(`${body.pendingRecords} requests not yet inserted`);
         },
         timeoutMs,
