@@ -15,15 +15,19 @@
  *   not the storage: on this 2-core machine `crowsnest start` (chDB) cannot store 50k lines/s beside a writer and an
  *   agent, so the agent's own figure is taken against the sink, and the figure through the real platform is
  *   reported beside it (`agent.logs.platform.max_rate`).
- * - the AGENT: `crowsnest agent` with its defaults, pinned to core 1 (`taskset -c 1`, so its threads — gzip runs in
- *   libuv's pool — share that one core). The writer and the sink are pinned to core 0.
+ * - the AGENT: `crowsnest agent` with its defaults, launched exactly as the agent's image launches it: the node
+ *   flags of deploy/Dockerfile's agent-stage ENTRYPOINT and the variables of its ENV lines, read from that file
+ *   (`agentLaunch`), so the figures are those of what ships (the precompiled agents/dist/agent.mjs, V8's heap
+ *   settings). Pinned to core 1 (`taskset -c 1`, so all its threads share that one core). The writer and the sink
+ *   are pinned to core 0.
  *
  * Stepping: 10k lines/s for 15 s (CPU from /proc/<pid>/stat utime+stime over its last 10 s), then 20k, 30k, …
  * for 12 s each until a step fails, then the midpoint below the failure. A step passes when every line written
  * reached the sink exactly once (counted there), the agent's lost-line counters stayed zero, the agent kept up
  * (what was written and not yet received, sampled every 250 ms over the step's second half, stayed under 1.5 s
  * of lines) and the writer itself held the rate (≥ 97 %). RSS is VmRSS sampled every 250 ms, the peak during the
- * highest passing step.
+ * highest passing step; at each new peak the agent's own /metrics say how much of it is V8's heap and external
+ * (array buffer) memory.
  *
  * Then the same agent (same checkpoint) ships to a real `crowsnest start` (write-ahead log + embedded chDB, pinned
  * to core 0 with the writer), counted by the platform's own `crowsnest_written_rows_total{table="otel_logs"}`,
@@ -381,9 +385,45 @@ interface Spawned {
   stop(): Promise<void>;
 }
 
-async function spawnCli(argv: string[], httpPort: number, what: string, nodeArgs: string[], core?: number): Promise<Spawned> {
+/** How deploy/Dockerfile's agent stage starts the agent: its ENTRYPOINT's node flags and its ENV variables. */
+export interface AgentLaunch {
+  nodeArgs: string[];
+  env: Record<string, string>;
+  /** The command line, for the notes. */
+  text: string;
+}
+
+/** Reads the agent stage (`FROM … AS agent`) of a Dockerfile; throws when it is not there as expected. */
+export function agentLaunch(dockerfile: string): AgentLaunch {
+  const lines = dockerfile.split('\n');
+  const from = lines.findIndex((l) => /^FROM\s+\S+\s+AS\s+agent\s*$/i.test(l));
+  if (from === -1) throw new Error('deploy/Dockerfile has no agent stage');
+  const end = lines.findIndex((l, i) => i > from && /^FROM\s/i.test(l));
+  const stage = lines.slice(from + 1, end === -1 ? undefined : end);
+  const env: Record<string, string> = {};
+  for (const l of stage) {
+    const m = /^ENV\s+(.*)$/.exec(l);
+    if (m === null) continue;
+    for (const pair of m[1]!.trim().split(/\s+/)) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new Error(`deploy/Dockerfile agent stage: ENV ${pair}: only KEY=value pairs are read`);
+      env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  const entry = stage.map((l) => /^ENTRYPOINT\s+(\[.*\])\s*$/.exec(l)?.[1]).find((x) => x !== undefined);
+  const argv = entry === undefined ? undefined : (JSON.parse(entry) as string[]);
+  const script = argv?.indexOf('ingest/cli/crowsnest.mjs') ?? -1;
+  if (argv === undefined || argv[0] !== 'node' || script === -1) throw new Error('deploy/Dockerfile agent stage: ENTRYPOINT is not ["node", …, "ingest/cli/crowsnest.mjs"]');
+  const nodeArgs = argv.slice(1, script);
+  const vars = Object.entries(env).filter(([k]) => k !== 'NODE_ENV');
+  const text = `node ${[...nodeArgs, 'ingest/cli/crowsnest.mjs agent'].join(' ')}${vars.length > 0 ? ` with ${vars.map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`;
+  return { nodeArgs, env, text };
+}
+
+async function spawnCli(argv: string[], httpPort: number, what: string, nodeArgs: string[], core?: number, env?: Record<string, string>): Promise<Spawned> {
   const cmd = [process.execPath, ...nodeArgs, CLI, ...argv, '--host', '127.0.0.1', '--http-port', String(httpPort), '--log-level', 'warn'];
-  const child = core === undefined ? spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] }) : spawn('taskset', ['-c', String(core), ...cmd], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const options = { stdio: ['ignore', 'inherit', 'inherit'] as ('ignore' | 'inherit')[], env: { ...process.env, ...env } };
+  const child = core === undefined ? spawn(cmd[0]!, cmd.slice(1), options) : spawn('taskset', ['-c', String(core), ...cmd], options);
   const url = `http://127.0.0.1:${httpPort}`;
   try {
     await waitReady(`${url}/readyz`, child, what);
@@ -421,6 +461,8 @@ interface StepResult {
   why: string;
   maxLagS: number;
   peakRssMB: number;
+  /** The agent's memory by its own /metrics at the peak RSS sample (MB). */
+  peakMemory?: AgentMemory | undefined;
   cpuCores: number;
   /** The kernel's part of cpuCores (stime). */
   sysCores: number;
@@ -456,13 +498,56 @@ class Rig {
  * One step at `rate`: write for `ms`, sample lag/RSS every 250 ms (CPU over the last `cpuWindowMs`), then wait for
  * the rest to arrive. `received()` counts at the receiving side; `lost()` is the agent's lost-line counters.
  */
-async function step(rig: Rig, agentPid: number, rate: number, ms: number, received: () => Promise<number>, lost: () => Promise<number>, cpuWindowMs: number, drainMs: number): Promise<StepResult> {
+interface AgentMemory {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
+async function agentMemory(url: string): Promise<AgentMemory | undefined> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const mb = (name: string) => Number(new RegExp(`^crowsnest_nodejs_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1e6;
+    return { heapUsed: mb('heap_size_used_bytes'), heapTotal: mb('heap_size_total_bytes'), external: mb('external_memory_bytes') };
+  } catch {
+    return undefined;
+  }
+}
+
+const memoryNote = (m: AgentMemory | undefined) =>
+  m === undefined ? 'heap not sampled' : `V8 heap ${m.heapTotal.toFixed(0)} MB (${m.heapUsed.toFixed(0)} used), external ${m.external.toFixed(0)} MB`;
+
+async function step(
+  rig: Rig,
+  agentPid: number,
+  rate: number,
+  ms: number,
+  received: () => Promise<number>,
+  lost: () => Promise<number>,
+  cpuWindowMs: number,
+  drainMs: number,
+  agentUrl?: string,
+): Promise<StepResult> {
   const lostBefore = await lost();
   const writtenBefore = rig.written;
   const writing = rig.write(rate, ms);
   const t0 = performance.now();
   let maxLag = 0;
   let peak = 0;
+  let peakMemory: AgentMemory | undefined;
+  let memoryAt = -Infinity;
+  /**
+   * A new peak: what the agent's heap and buffers hold now. Asked again only once the peak grew by 2 MB since:
+   * a /metrics request costs the agent CPU, and RSS creeping up by pages would ask at every sample.
+   */
+  const sampleRss = async () => {
+    const rss = rssMB(agentPid);
+    if (rss <= peak) return;
+    peak = rss;
+    if (agentUrl === undefined || rss < memoryAt + 2) return;
+    memoryAt = rss;
+    peakMemory = (await agentMemory(agentUrl)) ?? peakMemory;
+  };
   let cpu0: { t: number; cpu: number; sys: number } | undefined;
   let cpu1: { t: number; cpu: number; sys: number } | undefined;
   const sample = () => {
@@ -474,7 +559,7 @@ async function step(rig: Rig, agentPid: number, rate: number, ms: number, receiv
   while (done === undefined) {
     await sleep(250);
     const t = performance.now() - t0;
-    peak = Math.max(peak, rssMB(agentPid));
+    await sampleRss();
     if (t >= ms - cpuWindowMs && cpu0 === undefined) cpu0 = sample();
     if (t >= ms / 2 && done === undefined) maxLag = Math.max(maxLag, (rig.written - (await received())) / rate);
     if (t <= ms) cpu1 = sample();
@@ -485,7 +570,7 @@ async function step(rig: Rig, agentPid: number, rate: number, ms: number, receiv
   let got = await received();
   while (got < rig.written && performance.now() - drain0 < drainMs) {
     await sleep(100);
-    peak = Math.max(peak, rssMB(agentPid));
+    await sampleRss();
     got = await received();
   }
   const drainS = (performance.now() - drain0) / 1000;
@@ -500,13 +585,13 @@ async function step(rig: Rig, agentPid: number, rate: number, ms: number, receiv
         : achieved < rate * 0.97
           ? `the writer held only ${Math.round(achieved)} lines/s`
           : '';
-  return { rate, achieved, ok: why === '', why, maxLagS: maxLag, peakRssMB: peak, cpuCores, sysCores, drainS };
+  return { rate, achieved, ok: why === '', why, maxLagS: maxLag, peakRssMB: peak, peakMemory, cpuCores, sysCores, drainS };
 }
 
 export interface AgentBenchOptions {
   /** Rates to step through against the sink; default 10k (steady) then 20k, 30k, … until a step fails. */
   rates?: number[] | undefined;
-  /** Extra node arguments for the agent (e.g. --cpu-prof). */
+  /** Extra node arguments for the agent (e.g. --cpu-prof), after those of deploy/Dockerfile's agent stage. */
   nodeArgs?: string[];
   /** Also measure through a real `crowsnest start`. @default true */
   platform?: boolean;
@@ -537,7 +622,10 @@ export async function run(opts: AgentBenchOptions = {}): Promise<BenchResult[]> 
     const agentPort = await freePort();
     const dataDir = join(root, 'agent');
     const agentArgs = (endpoint: string) => ['agent', '--tail', join(root, 'pods', '*', '*', '*.log'), '--otlp-endpoint', endpoint, '--data-dir', dataDir, '--node-name', 'bench-node'];
-    let agent = await spawnCli(agentArgs(`http://127.0.0.1:${sinkPort}`), agentPort, 'crowsnest agent', opts.nodeArgs ?? [], 1);
+    const launch = agentLaunch(readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8'));
+    const agentNodeArgs = [...launch.nodeArgs, ...(opts.nodeArgs ?? [])];
+    log(`agent launched as deploy/Dockerfile's agent stage does: ${launch.text}`);
+    let agent = await spawnCli(agentArgs(`http://127.0.0.1:${sinkPort}`), agentPort, 'crowsnest agent', agentNodeArgs, 1, launch.env);
     spawned.push(agent);
     const lost = () => metricSum(agent.url, 'crowsnest_agent_lost_lines_total');
     const received = async () => (await sinkStats()).received;
@@ -552,13 +640,13 @@ export async function run(opts: AgentBenchOptions = {}): Promise<BenchResult[]> 
     const counters = async () => ({ requests: (await sinkStats()).requests, commits: await metricSum(agent.url, 'crowsnest_agent_log_checkpoint_commits_total') });
     const runStep = async (rate: number, ms: number, cpuMs: number) => {
       const c0 = await counters();
-      const r = await step(rig, agent.pid, rate, ms, received, lost, cpuMs, 5000);
+      const r = await step(rig, agent.pid, rate, ms, received, lost, cpuMs, 5000, agent.url);
       const c1 = await counters();
       r.requestsPerS = (c1.requests - c0.requests) / (ms / 1000);
       r.commitsPerS = (c1.commits - c0.commits) / (ms / 1000);
       if (r.ok && r.maxLagS > MAX_LAG_S) Object.assign(r, { ok: false, why: `fell behind: ${r.maxLagS.toFixed(2)} s of lines unreceived` });
       steps.push(r);
-      log(`${rate} lines/s: ${r.ok ? 'ok' : `FAILED (${r.why})`}, lag ≤ ${r.maxLagS.toFixed(2)} s, RSS ≤ ${r.peakRssMB.toFixed(0)} MB, CPU ${r.cpuCores.toFixed(3)} core (${r.sysCores.toFixed(3)} system), ${r.requestsPerS?.toFixed(0)} requests/s, ${r.commitsPerS?.toFixed(0)} checkpoint writes/s, drained in ${r.drainS.toFixed(1)} s`);
+      log(`${rate} lines/s: ${r.ok ? 'ok' : `FAILED (${r.why})`}, lag ≤ ${r.maxLagS.toFixed(2)} s, RSS ≤ ${r.peakRssMB.toFixed(0)} MB (${memoryNote(r.peakMemory)}), CPU ${r.cpuCores.toFixed(3)} core (${r.sysCores.toFixed(3)} system), ${r.requestsPerS?.toFixed(0)} requests/s, ${r.commitsPerS?.toFixed(0)} checkpoint writes/s, drained in ${r.drainS.toFixed(1)} s`);
       if (!r.ok) {
         // Let the backlog go before the next step.
         const until = performance.now() + 60_000;
@@ -595,7 +683,7 @@ export async function run(opts: AgentBenchOptions = {}): Promise<BenchResult[]> 
       const platform = await spawnCli(['start', '--data-dir', join(root, 'platform'), '--otlp-http-port', String(ports.otlp), '--otlp-grpc-port', '0'], ports.http, 'crowsnest start', []);
       spawned.push(platform);
       pin(platform.pid, 0);
-      agent = await spawnCli(agentArgs(`http://127.0.0.1:${ports.otlp}`), agentPort, 'crowsnest agent', opts.nodeArgs ?? [], 1);
+      agent = await spawnCli(agentArgs(`http://127.0.0.1:${ports.otlp}`), agentPort, 'crowsnest agent', agentNodeArgs, 1, launch.env);
       spawned.push(agent);
       // Rows written counts at the platform; the agent's earlier lines went to the sink, so count from here.
       const base = rig.written;
@@ -611,6 +699,7 @@ export async function run(opts: AgentBenchOptions = {}): Promise<BenchResult[]> 
     const platformBest = platformSteps.filter((s) => s.ok).sort((a, b) => b.rate - a.rate)[0];
     const load1 = loadavg()[0]!;
     const loadNote = `load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${2} cores`;
+    const launchNote = `agent launched as deploy/Dockerfile's agent stage launches it: ${launch.text}${(opts.nodeArgs ?? []).length > 0 ? ` (plus ${opts.nodeArgs!.join(' ')})` : ''}`;
     const stepsNote = steps.map((s) => `${s.rate / 1000}k ${s.ok ? 'ok' : 'fail'}`).join(', ');
     const results: BenchResult[] = [];
     const maxRate = best?.rate ?? 0;
@@ -620,7 +709,7 @@ export async function run(opts: AgentBenchOptions = {}): Promise<BenchResult[]> 
       unit: 'lines/s',
       reference: TARGET_RATE,
       ratio: maxRate / TARGET_RATE,
-      note: `highest rate of 200-byte CRI lines (${CONTAINERS} containers, rotation by rename, 1 in 10 JSON, a random 16-hex id each) crowsnest agent shipped on one core (taskset -c 1) with zero loss and lag ≤ ${MAX_LAG_S} s, to an OTLP/HTTP sink standing in for the gateway; steps ${stepsNote}; target ≥ 50,000 (ratio ≥ 1); ${loadNote}`,
+      note: `highest rate of 200-byte CRI lines (${CONTAINERS} containers, rotation by rename, 1 in 10 JSON, a random 16-hex id each) crowsnest agent shipped on one core (taskset -c 1) with zero loss and lag ≤ ${MAX_LAG_S} s, to an OTLP/HTTP sink standing in for the gateway; steps ${stepsNote}; ${launchNote}; target ≥ 50,000 (ratio ≥ 1); ${loadNote}`,
     });
     const rss = best?.peakRssMB ?? NaN;
     results.push({
@@ -629,7 +718,7 @@ export async function run(opts: AgentBenchOptions = {}): Promise<BenchResult[]> 
       unit: 'MB',
       reference: TARGET_RSS_MB,
       ratio: rss / TARGET_RSS_MB,
-      note: `peak VmRSS during the ${maxRate} lines/s step (idle after warm-up ${idleRss.toFixed(0)} MB, VmHWM over the whole run ${agentHwm.toFixed(0)} MB); target ≤ 100 MB (ratio ≤ 1)`,
+      note: `peak VmRSS during the ${maxRate} lines/s step (${memoryNote(best?.peakMemory)} at that peak; idle after warm-up ${idleRss.toFixed(0)} MB; per step ${steps.map((x) => `${x.rate / 1000}k ${x.peakRssMB.toFixed(0)}`).join(', ')} MB; VmHWM over the whole run ${agentHwm.toFixed(0)} MB); ${launchNote}; target ≤ 100 MB (ratio ≤ 1)`,
     });
     const cpu = steady?.cpuCores ?? NaN;
     results.push({
@@ -638,7 +727,7 @@ export async function run(opts: AgentBenchOptions = {}): Promise<BenchResult[]> 
       unit: 'cores',
       reference: TARGET_CPU,
       ratio: cpu / TARGET_CPU,
-      note: `agent utime+stime (/proc/<pid>/stat, all threads; ${steady?.sysCores.toFixed(3)} of it system; ${steady?.requestsPerS?.toFixed(0)} requests/s, ${steady?.commitsPerS?.toFixed(0)} checkpoint writes/s) over 10 s of a steady 10,000 lines/s; ${steady?.ok ? 'zero loss' : `step failed: ${steady?.why}`}; target ≤ 0.15 core (ratio ≤ 1)`,
+      note: `agent utime+stime (/proc/<pid>/stat, all threads; ${steady?.sysCores.toFixed(3)} of it system; ${steady?.requestsPerS?.toFixed(0)} requests/s, ${steady?.commitsPerS?.toFixed(0)} checkpoint writes/s) over 10 s of a steady 10,000 lines/s; ${steady?.ok ? 'zero loss' : `step failed: ${steady?.why}`}; ${launchNote}; target ≤ 0.15 core (ratio ≤ 1)`,
     });
     results.push({
       name: 'agent.logs.wire_bytes_per_line',
