@@ -12,6 +12,31 @@ const api = 'http://127.0.0.1:8080';
 /** The early script's bundle is inlined in every page load: past this, the build fails rather than grow it. */
 const EARLY_MAX_BYTES = 12_000;
 
+const SRC = fileURLToPath(new URL('src/', import.meta.url));
+
+/**
+ * For each lazily loaded module under src/ (the pages, the shell), the files it needs beyond the entry: its own
+ * chunk and the chunks it imports statically, as URLs, the chunk first. The entry's own static imports are left
+ * out: the page already preloads them.
+ */
+function codeFiles(bundle, entry) {
+  const chunks = Object.values(bundle).filter((c) => c.type === 'chunk');
+  const byName = new Map(chunks.map((c) => [c.fileName, c]));
+  const loaded = new Set([entry?.fileName, ...(entry?.imports ?? [])]);
+  const closure = (name, out) => {
+    if (loaded.has(name) || out.includes(name)) return out;
+    out.push(name);
+    for (const dep of byName.get(name)?.imports ?? []) closure(dep, out);
+    return out;
+  };
+  const files = {};
+  for (const c of chunks) {
+    if (!c.isDynamicEntry || !c.facadeModuleId?.startsWith(SRC)) continue;
+    files[c.facadeModuleId.slice(SRC.length)] = closure(c.fileName, []).map((f) => `/${f}`);
+  }
+  return files;
+}
+
 /**
  * Inlines src/shell/early.ts, bundled on its own as a classic script, into index.html's <head>, so it runs as
  * the HTML is parsed and starts the first page's API requests before the entry has downloaded (see that file).
@@ -20,7 +45,7 @@ const EARLY_MAX_BYTES = 12_000;
 function inlineEarlyScript() {
   return {
     name: 'crowsnest-inline-early-script',
-    async transformIndexHtml() {
+    async transformIndexHtml(_html, ctx) {
       const out = await build({
         input: fileURLToPath(new URL('src/shell/early.ts', import.meta.url)),
         write: false,
@@ -30,7 +55,12 @@ function inlineEarlyScript() {
       const code = out.output[0].code.trim();
       if (code.length > EARLY_MAX_BYTES) throw new Error(`the early script is ${code.length} bytes (limit ${EARLY_MAX_BYTES}): keep its imports pure and small`);
       if (code.includes('</script')) throw new Error('the early script contains "</script": it cannot be inlined');
-      return [{ tag: 'script', children: code, injectTo: 'head-prepend' }];
+      // Before it: each page module's files (ui/src/shell/page-code.ts), known only once the bundle is (not in dev).
+      const files = ctx.bundle ? codeFiles(ctx.bundle, ctx.chunk) : {};
+      return [
+        { tag: 'script', children: `var __crowsnestCode=${JSON.stringify(files)};`, injectTo: 'head-prepend' },
+        { tag: 'script', children: code, injectTo: 'head-prepend' },
+      ];
     },
   };
 }

@@ -179,6 +179,15 @@ async function servicesTable(platform: TestPlatform, browser: TestBrowser, runs:
     if (req.resourceType() === 'script') {
       bodies.push(res.body().then((b) => void scripts.set(new URL(res.url()).pathname, gzipBytes(b))));
     }
+    // Scripts inlined in the page (the early script) are initial JavaScript too.
+    if (req.resourceType() === 'document') {
+      bodies.push(
+        res.body().then((b) => {
+          const inline = [...b.toString('utf8').matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!).join('\n');
+          if (inline.trim() !== '') scripts.set('index.html (inline)', gzipBytes(Buffer.from(inline)));
+        }),
+      );
+    }
     const u = new URL(res.url());
     if (apiPath === undefined && u.pathname === '/api/v1/services') apiPath = u.pathname + u.search;
   });
@@ -195,7 +204,7 @@ async function servicesTable(platform: TestPlatform, browser: TestBrowser, runs:
     unit: 'KB',
     reference: INITIAL_JS_TARGET_KB,
     ratio: round(totalKb / INITIAL_JS_TARGET_KB),
-    note: `/services with the cache off: ${scripts.size} scripts fetched (${[...scripts].map(([p, b]) => `${stableName(p.split('/').pop()!)} ${round(b / KB)}`).join(', ')} KB gzip level 9); reference: the target (≤ ${INITIAL_JS_TARGET_KB} KB)`,
+    note: `/services with the cache off: ${scripts.size} scripts, fetched or inlined in the page (${[...scripts].map(([p, b]) => `${stableName(p.split('/').pop()!)} ${round(b / KB)}`).join(', ')} KB gzip level 9); reference: the target (≤ ${INITIAL_JS_TARGET_KB} KB)`,
   });
 
   // Alternate page and API-alone runs; one unmeasured run of each first.
