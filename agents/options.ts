@@ -69,6 +69,13 @@ export const AGENT = {
   logsFlushTimeoutMs: { type: 'int', default: 1000, min: 10, max: 600_000, doc: 'A multiline record or a partial line waiting longer than this for its next line is sent as it is.' },
   logsBatchMaxRecords: { type: 'int', default: 2000, min: 1, max: 100_000, doc: 'Records in one request to the gateway at most.' },
   logsBatchMaxBytes: { type: 'int', default: 1 * MiB, min: 16 * KiB, max: 16 * MiB, doc: 'Bytes of record text in one request at most (before encoding and compression).' },
+  logsBatchLingerMs: {
+    type: 'int',
+    default: 500,
+    min: 0,
+    max: 10_000,
+    doc: 'How long a batch that is not full waits for more records before it is sent: the latency added at most. Longer means fewer, larger requests and checkpoint writes on a quiet node.',
+  },
   logsMaxOpenRotated: {
     type: 'int',
     default: 5,

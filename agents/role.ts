@@ -110,6 +110,7 @@ export const agentRole = defineRole({
           maxRecordBytes: config.logsMaxRecordBytes,
           batchMaxRecords: config.logsBatchMaxRecords,
           batchMaxBytes: config.logsBatchMaxBytes,
+          batchLingerMs: config.logsBatchLingerMs,
           flushTimeoutMs: config.logsFlushTimeoutMs,
           rotateWaitMs: config.logsRotateWaitMs,
           maxOpenRotated: config.logsMaxOpenRotated,

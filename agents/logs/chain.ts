@@ -41,8 +41,6 @@ import { parseLine, type Stream } from './parse.ts';
 import { toOutRecord } from './record.ts';
 
 export const FP_BYTES = 256;
-/** How long a batch that is not full waits for more records before it is sent (the added latency, at most). */
-export const LINGER_MS = 200;
 export const SCOPE_NAME = 'crowsnest/agent/logs';
 /** Complete (compressed) batches that may wait per container behind the one in flight. */
 const MAX_QUEUED = 4;
@@ -52,6 +50,8 @@ export interface ChainOptions {
   maxRecordBytes: number;
   batchMaxRecords: number;
   batchMaxBytes: number;
+  /** How long a batch that is not full waits for more records before it is sent (the added latency, at most). */
+  batchLingerMs: number;
   /** A multiline record or a partial line waiting longer than this is closed. */
   flushTimeoutMs: number;
   /** How long to wait for a rotated file to stop growing when the next file stays empty. */
@@ -705,10 +705,10 @@ export class Chain {
     if (batch === undefined) {
       if (this.#building.count === 0) return false;
       if (this.#replay !== undefined) return false; // a replayed batch is sent only whole
-      // A batch lingers up to LINGER_MS for more records, also when the reader is caught up: sending at every end of
+      // A batch lingers up to batchLingerMs for more records, also when the reader is caught up: sending at every end of
       // file made a request per read (110 requests/s of ~90 records for 8 containers at 10,000 lines/s) and the
       // per-request work (checkpoint write, gzip call, HTTP) cost more than the lines. A chain that ended sends at once.
-      if (!this.ended && now - this.#building.since < LINGER_MS && !this.#buildingFull()) return false;
+      if (!this.ended && now - this.#building.since < this.#deps.opts.batchLingerMs && !this.#buildingFull()) return false;
       batch = this.#building;
       this.#building = new PendingBatch(this.#lastBatchBytes);
     } else if (batch === this.#retry) this.#retry = undefined;

@@ -76,6 +76,7 @@ async function start(sink: Sink, over: Partial<LogSourceOptions> = {}): Promise<
       maxRecordBytes: 64 * 1024,
       batchMaxRecords: 100,
       batchMaxBytes: 1 << 20,
+      batchLingerMs: 200,
       flushTimeoutMs: 200,
       rotateWaitMs: 300,
       maxOpenRotated: 5,
