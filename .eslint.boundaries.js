@@ -7,8 +7,7 @@
 //   composition    ingest/cli: the only code that imports roles and puts them into a process
 //   demo           ingest/demo: simulated applications (the OpenTelemetry SDK), which reach the platform over
 //                  OTLP only; the CLI loads them for `crowsnest demo` and `start --demo`
-//   ui/            imports our code for its types only (the API contract); at run time it talks HTTP. The
-//                  server imports none of it, except the query role: the UI's pages' first requests
+//   ui/            imports our code for its types only (the API contract); at run time it talks HTTP
 //
 // Tests may reach across (an end-to-end test starts a whole platform), so these rules skip them.
 
@@ -27,11 +26,6 @@ const cli = { group: ['**/ingest/cli/**'], message: 'only ingest/cli composes ro
 const query = { group: ['**/query/**'], message: 'the query role is composed by ingest/cli only' };
 const agents = { group: ['**/agents/**'], message: 'the agent role is composed by ingest/cli only' };
 const ui = { group: ['**/ui/**'], message: 'the UI is a separate bundle; nothing on the server imports it' };
-/**
- * The one exception: the query role serves the UI's pages and starts each page's first API requests as it serves
- * it (query/early.ts), under the URLs the page will ask for, computed by the UI's own pure, DOM-free module.
- */
-const uiButEarlyRequests = { regex: '(^|/)ui/(?!src/shell/early-requests\\.ts$)', message: ui.message };
 
 /** Relative imports inside ingest/ that leave a shared folder for a role folder. */
 const sharedToRole = {
@@ -44,7 +38,7 @@ const expand = (glob) => {
   const m = /\{([^}]*)\}/.exec(glob);
   return m ? m[1].split(',').flatMap((alt) => expand(glob.replace(m[0], alt))) : [glob];
 };
-const rule = (...patterns) => ['error', { patterns: patterns.map((p) => (p.group ? { ...p, group: p.group.flatMap(expand) } : p)) }];
+const rule = (...patterns) => ['error', { patterns: patterns.map((p) => ({ ...p, group: p.group.flatMap(expand) })) }];
 
 export default [
   {
@@ -78,7 +72,7 @@ export default [
   {
     files: ['query/**/*.ts'],
     ignores: TESTS,
-    rules: { '@typescript-eslint/no-restricted-imports': rule(sharedByName, ingestRoles, cli, agents, uiButEarlyRequests) },
+    rules: { '@typescript-eslint/no-restricted-imports': rule(sharedByName, ingestRoles, cli, agents, ui) },
   },
   {
     files: ['agents/**/*.ts'],

@@ -14,7 +14,6 @@ import type { Logger } from '#core/log.ts';
 import type { PlatformMetrics } from '#core/metrics.ts';
 import type { PipelineStatus } from '#core/pipeline-status.ts';
 import type { Store } from '#storage/client.ts';
-import type { EarlyAnswers } from './early.ts';
 import type { TailHub } from './tail/hub.ts';
 import { loadFeatures, servable } from './features.ts';
 
@@ -44,14 +43,11 @@ export interface QueryApiOptions {
   store: Store | undefined;
   pipeline?: (() => PipelineStatus) | undefined;
   tail?: TailHub | undefined;
-  /** Answers the UI's page requests started (./early.ts): handed to the requests for them. */
-  early?: EarlyAnswers | undefined;
 }
 
 /** The /api/v1 route groups this process can serve. */
 export const queryApi: FastifyPluginAsync<QueryApiOptions> = async (app, opts) => {
   const deps = { store: opts.store, pipeline: opts.pipeline, tail: opts.tail };
-  if (opts.early) app.addHook('onRequest', opts.early.hook);
   for (const feature of await loadFeatures()) {
     if (!servable(feature, deps)) continue;
     // `servable` checked that every need is present.

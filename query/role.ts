@@ -8,7 +8,6 @@ import { defineRole } from '#core/role.ts';
 import { LOG_TAP } from '#core/log-tap.ts';
 import { PIPELINE_STATUS } from '#core/services.ts';
 import { queryApi } from './app.ts';
-import { EarlyAnswers } from './early.ts';
 import { TAIL } from './tail/options.ts';
 import { createTailHub } from './tail/service.ts';
 import { uiPlugin } from './ui.ts';
@@ -22,11 +21,8 @@ export const queryRole = defineRole({
     // The live tail hears of new records from the process's log tap (its writer, or a Kafka tap started before
     // this role), or polls the store once per process when there is none (query/tail/service.ts).
     const tail = createTailHub({ tap: ctx.services.get(LOG_TAP), store, config: ctx.config, registry: ctx.metrics.registry, log: ctx.log });
-    // Each page's first API requests start as the page is served (./early.ts); not with auth on, where a page
-    // request carries no token.
-    const early = ctx.config.authToken?.length ? undefined : new EarlyAnswers();
-    ctx.routes(queryApi, { store, pipeline: ctx.services.get(PIPELINE_STATUS), tail, early });
-    ctx.routes(uiPlugin, { early });
+    ctx.routes(queryApi, { store, pipeline: ctx.services.get(PIPELINE_STATUS), tail });
+    ctx.routes(uiPlugin, {});
     return {
       close: () => {
         tail.close(); // ends the open event streams, which would otherwise hold the HTTP server's close

@@ -3,9 +3,7 @@
  *
  *   /assets/*                hashed bundle files, cached for a year (a new build has new names)
  *   /, /services, /services/:name, /traces, /traces/:traceId, /logs, /explore
- *                            index.html (the single-page app routes these in the browser), never cached; without
- *                            auth, written per request with the `now` at which the server started the page's
- *                            first API requests (./early.ts)
+ *                            index.html (the single-page app routes these in the browser), never cached
  *
  * Compressed as the build left them: ui/scripts/ensure-built.mjs writes a `.br` and a `.gz` beside every file
  * worth compressing, and each is sent as is to a client that accepts it (brotli first), with `Vary:
@@ -23,14 +21,11 @@
  *
  * Without a build (ui/dist missing: a checkout where `npm install` skipped scripts) `/` says how to build it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
-import type { EarlyAnswers } from './early.ts';
-import { acceptsEncoding } from './accept-encoding.ts';
 
 export const UI_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'ui', 'dist');
 
@@ -45,20 +40,6 @@ The API is at <a href="/api/v1/services">/api/v1</a>; its description at <a href
 export interface UiOptions {
   /** The built UI; defaults to ui/dist of this checkout. */
   dist?: string;
-  /**
-   * Starts each page's first API requests as the page is served (./early.ts); the page then carries the `now`
-   * they were resolved at. Undefined (auth on, or no store): index.html is served as built.
-   */
-  early?: EarlyAnswers | undefined;
-}
-
-const BROTLI_PAGE = { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT } };
-
-/** index.html with `<meta name="crowsnest-now">` first in its head (the early script reads it). */
-export function withNow(html: string, now: number): string {
-  const at = html.indexOf('<head>');
-  if (at === -1) throw new Error('index.html has no <head>');
-  return `${html.slice(0, at + 6)}<meta name="crowsnest-now" content="${now}">${html.slice(at + 6)}`;
 }
 
 export const uiPlugin: FastifyPluginAsync<UiOptions> = async (app, opts) => {
@@ -77,24 +58,6 @@ export const uiPlugin: FastifyPluginAsync<UiOptions> = async (app, opts) => {
     const file = (req.params as { '*': string })['*'];
     return reply.header('vary', 'accept-encoding').sendFile(file, join(dist, 'assets'), { maxAge: '365d', immutable: true });
   });
-  const early = opts.early;
-  if (early) {
-    // Written per request (it carries `now`), so never stored by a cache; ~6 KB, compressed in well under a
-    // millisecond (brotli at quality 5: within a few percent of the build's best for a page this small).
-    const html = readFileSync(join(dist, 'index.html'), 'utf8');
-    for (const url of UI_PAGES) {
-      app.get(url, { config, schema }, (req, reply) => {
-        const q = req.url.indexOf('?');
-        const { now } = early.startPage(app, q === -1 ? req.url : req.url.slice(0, q), q === -1 ? '' : req.url.slice(q), req.headers['accept-encoding']);
-        const page = withNow(html, now);
-        reply.header('cache-control', 'no-store').header('vary', 'accept-encoding').type('text/html; charset=utf-8');
-        if (acceptsEncoding(req.headers['accept-encoding'], 'br')) return reply.header('content-encoding', 'br').send(brotliCompressSync(page, BROTLI_PAGE));
-        if (acceptsEncoding(req.headers['accept-encoding'], 'gzip')) return reply.header('content-encoding', 'gzip').send(gzipSync(page, { level: 6 }));
-        return reply.send(page);
-      });
-    }
-    return;
-  }
   for (const url of UI_PAGES) {
     app.get(url, { config, schema }, (_req, reply) =>
       reply.header('cache-control', 'no-cache').header('vary', 'accept-encoding').sendFile('index.html', dist, { cacheControl: false }),

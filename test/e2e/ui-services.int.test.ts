@@ -114,12 +114,9 @@ describe('the web UI', () => {
           };
         })();`,
       });
-      // The UI's own files as sent: [path, Content-Encoding, decoded size]; and whether each rows answer came
-      // from the run the server started as it served the page (query/early.ts).
+      // The UI's own files as sent: [path, Content-Encoding, decoded size].
       const files: Promise<[string, string, number]>[] = [];
-      const rowsAnswers: (string | undefined)[] = [];
       fresh.on('response', (r) => {
-        if (new URL(r.url()).pathname === '/api/v1/services') rowsAnswers.push(r.headers()['x-crowsnest-early']);
         if (!['script', 'stylesheet', 'document'].includes(r.request().resourceType())) return;
         files.push(r.body().then((b) => [new URL(r.url()).pathname, r.headers()['content-encoding'] ?? 'none', b.length]));
       });
@@ -132,8 +129,6 @@ describe('the web UI', () => {
         // filters' choices (every service) after them.
         expect(rows[0]).toEqual({ path: '/api/v1/services', filtered: search !== '', pageRendered: false, parsing: true });
         expect(rows.length).toBe(search === '' ? 1 : 2);
-        // The first was started by the server with the page; the filters' choices (with a filter on) by the page.
-        expect(rowsAnswers.splice(0)).toEqual(search === '' ? ['started-with-page'] : ['started-with-page', undefined]);
         // The sparklines follow the rows (whoever asks first, the page or the prefetch, the other finds it).
         expect(calls.filter((c) => c.path === '/api/v1/services/series').length).toBe(1);
       }

@@ -35,8 +35,6 @@ describe('import boundaries', () => {
     ['ingest/otlp/x.ts', "import { main } from '../cli/main.ts';", 'never imports a role'],
     ['ingest/kafka/x.ts', "import { buildQueryApp } from '../../query/app.ts';", 'never imports another role'],
     ['ingest/kafka/x.ts', "import { AppError } from '../core/errors.ts';", 'by its name'],
-    ['query/x.ts', "import { matchPage } from '../ui/src/shell/match.ts';", 'nothing on the server imports it'],
-    ['query/routes/x.ts', "import { apiGet } from '../../ui/src/shared/api/client.ts';", 'nothing on the server imports it'],
     ['ui/src/x.ts', "import { API_PREFIX } from '../../query/app.ts';", 'types only'],
     ['ui/src/x.ts', "import { AppError } from '#core/errors.ts';", 'types only'],
     ['ingest/demo/x.ts', "import { gatewayRole } from '../receivers/role.ts';", 'over OTLP only'],
@@ -62,7 +60,6 @@ describe('import boundaries', () => {
     ['ingest/demo/x.ts', "import type { Logger } from '#core/log.ts';"],
     ['ingest/demo/x.ts', "import { millisToHrTime } from '@opentelemetry/core';"],
     ['ui/src/x.ts', "import type { ServicesResponse } from '../../query/contract.ts';"],
-    ['query/x.ts', "import { earlyUrls } from '../ui/src/shell/early-requests.ts';"],
     ['query/routes/x.test.ts', "import { KafkaWriter } from '../../ingest/kafka/writer.ts';"],
   ])('%s: allows %s', async (file, line) => {
     expect(await problems(file, line)).toEqual([]);

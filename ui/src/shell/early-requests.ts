@@ -5,8 +5,7 @@
  * (early-requests.test.ts checks against the real prefetch). Only the requests a page makes at once belong here:
  * /services asks for its sparklines after its rows, so only the rows start early.
  *
- * Kept free of React, the router, the query cache and the DOM: the early script is inlined in every index.html,
- * and the query server runs this too (query/early.ts), to start the same requests as it serves the page.
+ * Kept free of React, the router and the query cache: the early script is inlined in every index.html.
  */
 import { type ParamValue, apiUrl } from '../shared/api/url.ts';
 import { type Resolved, parseRange, resolve } from '../shared/time/range.ts';

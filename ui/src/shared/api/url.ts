@@ -1,7 +1,6 @@
 /**
- * The query API's URLs as the UI requests them. Pure and free of the DOM: besides the UI, the query server runs
- * it (through ui/src/shell/early-requests.ts, query/early.ts) to start a page's first requests under the very URLs
- * the page will ask for.
+ * The query API's URLs as the UI requests them. Pure: index.html's early script (ui/src/shell/early.ts) computes
+ * the first page's URLs with it, without the rest of the API client.
  */
 
 export const API_BASE = '/api/v1';
