@@ -22,7 +22,8 @@ import { createKubeApi } from '../../agents/kube/api.ts';
 import { DiskQueue } from '../../agents/queue/disk-queue.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeSkipReason, useTestCluster, warnKubeSkipped } from '../support/kube.ts';
-import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';
+import { type TestPlatform, startTestPlatform } from '../support/platform.ts';
+import { occurrenceKey, storedEvents as storedAt } from '../support/stored-events.ts';
 
 warnKubeSkipped();
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -93,24 +94,7 @@ function runChild(env: Record<string, unknown>): Promise<{ signal: NodeJS.Signal
   });
 }
 
-interface StoredLog {
-  eventName: string;
-  attributes: Record<string, string>;
-}
-
-async function storedEvents(ns: string): Promise<StoredLog[]> {
-  await platform.inserted();
-  const u = new URL(`${platform.apiUrl}/api/v1/logs`);
-  u.searchParams.set('start', String(Date.now() - 2 * 3600_000));
-  u.searchParams.set('end', String(Date.now() + 3600_000));
-  u.searchParams.set('limit', '1000');
-  u.searchParams.append('attr', `k8s.namespace.name=${ns}`);
-  const { status, body } = await getJson<{ logs: StoredLog[] }>(u.toString());
-  expect(status).toBe(200);
-  return body.logs.filter((l) => l.eventName === 'k8s.event');
-}
-
-const keyOf = (r: StoredLog) => `${r.attributes['k8s.event.uid']}|${r.attributes['k8s.event.count']}|${r.attributes['k8s.event.last_time']}`;
+const storedEvents = (ns: string) => storedAt(platform, ns);
 
 describe.skipIf(kubeSkipReason !== undefined)('events collector killed between the queue and its state file', () => {
   it('stores every event update once after a kill -9 right after the batch was queued', async () => {
@@ -167,7 +151,7 @@ describe.skipIf(kubeSkipReason !== undefined)('events collector killed between t
       // A few more flushes, so a second copy would have had time to arrive.
       await new Promise((r) => setTimeout(r, 4 * LEASE.batchMaxAgeMs));
       await eventually(() => expect(queue.records).toBe(0), 30_000, 200);
-      const keys = (await storedEvents(ns)).map(keyOf);
+      const keys = (await storedEvents(ns)).map(occurrenceKey);
       expect(keys.length).toBeGreaterThanOrEqual(expected.length);
       expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
     } finally {

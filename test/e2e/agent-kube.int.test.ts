@@ -32,6 +32,7 @@ import { KubePodDirectory } from '../../agents/kube/pod-directory.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeSkipReason, useTestCluster } from '../support/kube.ts';
 import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';
+import { type StoredEvent, occurrenceKey, storedEvents as storedAt } from '../support/stored-events.ts';
 
 const cluster = useTestCluster({ nodes: 2 });
 let platform: TestPlatform;
@@ -109,30 +110,12 @@ function kubeConfigVia(kc: KubeConfig, port: number): KubeConfig {
   return out;
 }
 
-interface StoredLog {
-  body: string;
-  eventName: string;
-  severityText: string;
-  severityNumber: number;
-  attributes: Record<string, string>;
-  resource: { attributes: Record<string, string> };
-}
-
-async function storedEvents(ns: string): Promise<StoredLog[]> {
-  await platform.inserted();
-  const u = new URL(`${platform.apiUrl}/api/v1/logs`);
-  u.searchParams.set('start', String(Date.now() - 2 * 3600_000));
-  u.searchParams.set('end', String(Date.now() + 3600_000));
-  u.searchParams.set('limit', '1000');
-  u.searchParams.append('attr', `k8s.namespace.name=${ns}`);
-  const { status, body } = await getJson<{ logs: StoredLog[] }>(u.toString());
-  expect(status).toBe(200);
-  return body.logs.filter((l) => l.eventName === 'k8s.event');
-}
+type StoredLog = StoredEvent;
+const storedEvents = (ns: string) => storedAt(platform, ns);
 
 /** Every stored row is a distinct occurrence update: (event uid, count, last time) appears once. */
 function expectNoDuplicates(rows: StoredLog[]): void {
-  const keys = rows.map((r) => `${r.attributes['k8s.event.uid']}|${r.attributes['k8s.event.count']}|${r.attributes['k8s.event.last_time']}`);
+  const keys = rows.map(occurrenceKey);
   const twice = keys.filter((k, i) => keys.indexOf(k) !== i);
   expect(twice).toEqual([]);
 }
