@@ -5,31 +5,15 @@
  * Times are fixed64 nanoseconds computed without BigInt. Callers' unit tests read what they write back with the
  * platform's decoder.
  */
+import { GrowableBuffer } from '#core/bytes.ts';
 
 /** Wire types. */
 export const I64 = 1;
 export const LEN = 2;
 
-export class PbWriter {
-  buf = Buffer.allocUnsafe(64 * 1024);
-  pos = 0;
-
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-  varint(n: number): void {
-    this.ensure(10);
-    const buf = this.buf;
-    while (n > 127) {
-      buf[this.pos++] = (n & 127) | 128;
-      n = Math.floor(n / 128);
-    }
-    buf[this.pos++] = n;
+export class PbWriter extends GrowableBuffer {
+  constructor() {
+    super(64 * 1024);
   }
   tag(no: number, wire: number): void {
     this.varint((no << 3) | wire);

@@ -20,28 +20,12 @@
  * type's default (0, '', [], {}).
  */
 
+import { GrowableBuffer } from '#core/bytes.ts';
+
 /** A growable byte buffer with the writes the encoding needs. */
-export class Bytes {
-  buf: Buffer;
-  pos = 0;
+export class Bytes extends GrowableBuffer {
   constructor(size = 4096) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-  varint(n: number): void {
-    this.ensure(10);
-    while (n > 0x7f) {
-      this.buf[this.pos++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    this.buf[this.pos++] = n;
+    super(size);
   }
   /**
    * Short ASCII strings (nearly every attribute key and value) are copied by a JS loop: a native `Buffer.write` per
