@@ -21,7 +21,7 @@ import { HttpSink } from '../../agents/forward/http-sink.ts';
 import { createKubeApi } from '../../agents/kube/api.ts';
 import { DiskQueue } from '../../agents/queue/disk-queue.ts';
 import { eventually } from '../support/eventually.ts';
-import { kubeSkipReason, useTestCluster, warnKubeSkipped } from '../support/kube.ts';
+import { kubeSkipReason, testDeployment, useTestCluster, warnKubeSkipped } from '../support/kube.ts';
 import { type TestPlatform, startTestPlatform } from '../support/platform.ts';
 import { occurrenceKey, storedEvents as storedAt } from '../support/stored-events.ts';
 
@@ -100,20 +100,7 @@ describe.skipIf(kubeSkipReason !== undefined)('events collector killed between t
   it('stores every event update once after a kill -9 right after the batch was queued', async () => {
     const c = cluster();
     const ns = await c.namespace('crash');
-    await c.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 3,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: { tolerations: [{ operator: 'Exists' }], containers: [{ name: 'main', image: 'example.invalid/web:1' }] },
-          },
-        },
-      },
-    });
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: testDeployment('web', { replicas: 3 }) });
     // The Deployment's events exist before the child lists them, so its first batch holds them.
     const apiKeys = async () => ((await c.objects.list('events.k8s.io/v1', 'Event', ns)).items as any[]).map((e) => `${e.metadata.uid}|${e.series?.count ?? e.deprecatedCount ?? 1}`);
     await eventually(async () => {

@@ -30,7 +30,7 @@ import { type LogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from
 import { createKubeApi } from '../../agents/kube/api.ts';
 import { KubePodDirectory } from '../../agents/kube/pod-directory.ts';
 import { eventually } from '../support/eventually.ts';
-import { kubeSkipReason, useTestCluster } from '../support/kube.ts';
+import { kubeSkipReason, testDeployment, useTestCluster } from '../support/kube.ts';
 import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';
 import { type StoredEvent, occurrenceKey, storedEvents as storedAt } from '../support/stored-events.ts';
 
@@ -135,23 +135,8 @@ async function metricSum(registry: Registry, name: string, labels: Record<string
   return (await m.get()).values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((s, v) => s + v.value, 0);
 }
 
-function deployment(name: string, node: string, replicas: number, labels: Record<string, string> = {}) {
-  return {
-    metadata: { name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name, ...labels } },
-        spec: {
-          nodeSelector: { 'kubernetes.io/hostname': node },
-          tolerations: [{ operator: 'Exists' }],
-          containers: [{ name: 'main', image: 'example.invalid/app:1', ports: [{ name: 'metrics', containerPort: 9090 }] }],
-        },
-      },
-    },
-  };
-}
+const deployment = (name: string, node: string, replicas: number, labels: Record<string, string> = {}) =>
+  testDeployment(name, { replicas, node, labels, ports: [{ name: 'metrics', containerPort: 9090 }] });
 
 describe.skipIf(kubeSkipReason !== undefined)('agent pod directory', () => {
   it('holds only its node\'s pods, with the Deployment found through the ReplicaSet and allowed labels', async () => {

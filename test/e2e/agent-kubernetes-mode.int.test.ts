@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CrowsnestProcess, startCrowsnest } from '../support/crowsnest-process.ts';
 import { eventually } from '../support/eventually.ts';
 import { freePort } from '../support/kafka.ts';
-import { kubeSkipReason, useTestCluster } from '../support/kube.ts';
+import { kubeSkipReason, testDeployment, useTestCluster } from '../support/kube.ts';
 import { type TestPlatform, getJson, startTestPlatform } from '../support/platform.ts';
 
 const NODE = 'kwok-node-0';
@@ -54,20 +54,7 @@ describe.skipIf(kubeSkipReason !== undefined)('crowsnest agent --kubernetes', ()
   it('tails a pod\'s log file with its workload, stores the cluster\'s events and relays OTLP, in one process', async () => {
     const c = cluster();
     const ns = await c.namespace('agent');
-    await c.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web', team: 'shop' } },
-            spec: { nodeSelector: { 'kubernetes.io/hostname': NODE }, tolerations: [{ operator: 'Exists' }], containers: [{ name: 'main', image: 'example.invalid/web:1' }] },
-          },
-        },
-      },
-    });
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: testDeployment('web', { replicas: 1, node: NODE, labels: { team: 'shop' } }) });
     const pod = await eventually(async () => {
       const list = await c.core.listNamespacedPod({ namespace: ns });
       const p = list.items.find((i) => i.spec?.nodeName === NODE);
@@ -156,21 +143,7 @@ describe.skipIf(kubeSkipReason !== undefined)('crowsnest agent --kubernetes', ()
     agent = undefined;
     const c = cluster();
     const ns = await c.namespace('handover');
-    const deploy = (name: string, node: string) =>
-      c.apps.createNamespacedDeployment({
-        namespace: ns,
-        body: {
-          metadata: { name },
-          spec: {
-            replicas: 2,
-            selector: { matchLabels: { app: name } },
-            template: {
-              metadata: { labels: { app: name } },
-              spec: { nodeSelector: { 'kubernetes.io/hostname': node }, tolerations: [{ operator: 'Exists' }], containers: [{ name: 'main', image: `example.invalid/${name}:1` }] },
-            },
-          },
-        },
-      });
+    const deploy = (name: string, node: string) => c.apps.createNamespacedDeployment({ namespace: ns, body: testDeployment(name, { replicas: 2, node }) });
     const events = async () => (await logs({ attr: `k8s.namespace.name=${ns}` })).filter((r) => r.eventName === 'k8s.event');
     const holder = () => c.kubectl(['-n', ns, 'get', 'lease', 'crowsnest-agent-events', '-o', 'jsonpath={.spec.holderIdentity}']);
     /** Every update the API server holds is stored (uid|count), and no (uid, count, last time) twice. */

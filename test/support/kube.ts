@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, type V1ContainerPort, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll } from 'vitest';
 import { eventually } from './eventually.ts';
 import { freePort } from './kafka.ts';
@@ -92,6 +92,38 @@ export interface TestCluster {
   namespace(prefix: string): Promise<string>;
   /** Stops the cluster and deletes its data dir. */
   destroy(): Promise<void>;
+}
+
+export interface TestDeploymentOptions {
+  replicas: number;
+  /** Pins the pods to this node (`kubernetes.io/hostname`); else the scheduler picks. */
+  node?: string;
+  /** Pod labels beside `app: <name>`. */
+  labels?: Record<string, string>;
+  /** The container's ports. */
+  ports?: V1ContainerPort[];
+}
+
+/**
+ * A Deployment for the local cluster's fake nodes: `replicas` pods of one container `main`, whose image is never
+ * pulled (the nodes run nothing), tolerating every taint.
+ */
+export function testDeployment(name: string, opts: TestDeploymentOptions): V1Deployment {
+  return {
+    metadata: { name },
+    spec: {
+      replicas: opts.replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name, ...opts.labels } },
+        spec: {
+          ...(opts.node === undefined ? {} : { nodeSelector: { 'kubernetes.io/hostname': opts.node } }),
+          tolerations: [{ operator: 'Exists' }],
+          containers: [{ name: 'main', image: `example.invalid/${name}:1`, ...(opts.ports === undefined ? {} : { ports: opts.ports }) }],
+        },
+      },
+    },
+  };
 }
 
 async function distinctFreePorts(count: number): Promise<number[]> {
